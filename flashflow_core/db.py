@@ -1,0 +1,50 @@
+"""Database access: a connection pool built from settings, and small helpers around it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from flashflow_core.config import Settings
+
+
+class DatabaseNotConfigured(RuntimeError):
+    """No DATABASE_URL was resolved (neither given nor started embedded)."""
+
+
+def database_url(settings: Settings) -> str:
+    """The resolved Postgres URL, or a clear error."""
+    if not settings.database_url:
+        raise DatabaseNotConfigured("DATABASE_URL is not set and no embedded Postgres was started")
+    return settings.database_url
+
+
+def connect(settings: Settings, **kwargs: object) -> psycopg.Connection:
+    """One connection with dict rows; the caller closes it."""
+    return psycopg.connect(database_url(settings), row_factory=dict_row, **kwargs)  # type: ignore[arg-type]
+
+
+def make_pool(settings: Settings, name: str = "flashflow") -> ConnectionPool:
+    """A pool of dict-row connections, opened and ready."""
+    pool = ConnectionPool(
+        database_url(settings),
+        min_size=settings.db_pool_min,
+        max_size=settings.db_pool_max,
+        kwargs={"row_factory": dict_row, "application_name": name},
+        name=name,
+        open=False,
+    )
+    pool.open(wait=True, timeout=30)
+    return pool
+
+
+@contextmanager
+def transaction(pool: ConnectionPool) -> Iterator[psycopg.Connection]:
+    """A connection from the pool inside one transaction: commit on success, roll back on error."""
+    with pool.connection() as conn:
+        with conn.transaction():
+            yield conn

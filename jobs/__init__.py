@@ -1,0 +1,1 @@
+"""Dramatiq actors, one module per job family. Import `jobs.broker.setup_broker` before any actor."""

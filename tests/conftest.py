@@ -1,0 +1,138 @@
+"""Shared fixtures: a migrated Postgres database per test session, cleaned after each test,
+and a Redis database index flushed around each test.
+
+With DATABASE_URL / REDIS_URL set (CI: the system servers) the tests use those servers;
+unset, they start the embedded Postgres and Valkey servers under `.flashflow-test/`.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.rows import dict_row
+
+from flashflow_core.config import Settings
+from flashflow_core.migrate import migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Rows that migrations seed and tests must keep.
+SEEDED_TABLES = {"subscription_plans"}
+
+
+def _server_urls() -> tuple[str, str]:
+    db, rd = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+    if db and rd:
+        return db, rd
+    from flashflow_core.services import ensure_services
+
+    resolved = ensure_services(Settings(home=ROOT / ".flashflow-test", database_url=db, redis_url=rd))
+    return resolved.database_url, resolved.redis_url  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="session")
+def server_urls() -> tuple[str, str]:
+    """(Postgres URL, Redis URL) of the servers under test."""
+    return _server_urls()
+
+
+def _with_dbname(url: str, dbname: str) -> str:
+    params = conninfo_to_dict(url)
+    params["dbname"] = dbname
+    return make_conninfo(**params)
+
+
+@pytest.fixture(scope="session")
+def admin_url(server_urls: tuple[str, str]) -> str:
+    """URL of the server's `postgres` database, for creating and dropping test databases."""
+    return _with_dbname(server_urls[0], "postgres")
+
+
+def create_migrated_database(admin_url: str, prefix: str = "fftest") -> str:
+    """Create an empty database, apply every migration, return its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = _with_dbname(admin_url, name)
+    migrate(url)
+    return url
+
+
+def drop_database(admin_url: str, url: str) -> None:
+    """Drop a test database, disconnecting whoever is still on it."""
+    name = conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def session_db_url(admin_url: str) -> Iterator[str]:
+    """A database migrated once for the whole session."""
+    url = create_migrated_database(admin_url)
+    yield url
+    drop_database(admin_url, url)
+
+
+def _truncate_all(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = conn.execute(
+            """
+            SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
+            WHERE schemaname IN ('public', 'auth') AND NOT (schemaname = 'public' AND tablename = ANY(%s))
+            """,
+            (sorted(SEEDED_TABLES),),
+        ).fetchall()
+        if tables:
+            conn.execute("TRUNCATE " + ", ".join(t for (t,) in tables) + " RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+def db_url(session_db_url: str) -> Iterator[str]:
+    """URL of the migrated test database; every table is emptied after the test."""
+    yield session_db_url
+    _truncate_all(session_db_url)
+
+
+@pytest.fixture
+def conn(db_url: str) -> Iterator[psycopg.Connection]:
+    """An autocommit dict-row connection to the test database."""
+    with psycopg.connect(db_url, autocommit=True, row_factory=dict_row) as connection:
+        yield connection
+
+
+@pytest.fixture(scope="session")
+def redis_test_url(server_urls: tuple[str, str]) -> str:
+    """A Redis URL on a database index of its own, so parallel sessions do not meet."""
+    base = server_urls[1].rsplit("/", 1)[0] if server_urls[1].count("/") > 2 else server_urls[1].rstrip("/")
+    return f"{base}/{2 + os.getpid() % 14}"
+
+
+@pytest.fixture
+def redis_url(redis_test_url: str) -> Iterator[str]:
+    """The test Redis database, flushed before and after the test."""
+    client = redis.Redis.from_url(redis_test_url)
+    client.flushdb()
+    yield redis_test_url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def settings(db_url: str, redis_url: str, tmp_path: Path) -> Settings:
+    """Settings pointing at the test database and Redis, with storage under tmp_path."""
+    return Settings(
+        database_url=db_url,
+        redis_url=redis_url,
+        home=tmp_path / "home",
+        storage_root=tmp_path / "storage",
+        fetch_allow_hosts=["127.0.0.1"],
+        log_format="text",
+    )

@@ -1,0 +1,1 @@
+"""Process entry points: the `flashflow` CLI, the worker and the scheduler."""
