@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     openai_timeout_s: float = Field(default=60.0, gt=0)
     openai_max_retries: int = Field(default=3, ge=0, le=10)
 
+    toolkit: Literal["real", "instant"] = Field(
+        default="real", description="real: yt-dlp, Whisper, OCR, extractor; instant: stand-ins for benchmarks."
+    )
     ocr_seconds_head: float = Field(default=3.0, ge=0)
     ocr_seconds_tail: float = Field(default=2.0, ge=0)
     subprocess_timeout_s: float = Field(default=300.0, gt=0)

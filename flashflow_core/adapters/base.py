@@ -82,6 +82,18 @@ class VisualSummary:
     description: str
 
 
+class MediaTools(Protocol):
+    """Decoding helpers the pipeline uses: probe, audio extraction, frames, visual summary."""
+
+    def probe(self, path: Path) -> MediaInfo: ...
+
+    def extract_audio(self, src: Path, dest_wav: Path) -> None: ...
+
+    def visual_summary(self, path: Path, text_overlay: bool = False) -> VisualSummary: ...
+
+    def key_frames(self, path: Path, dest_dir: Path, count: int) -> list[Path]: ...
+
+
 # ---- transcription --------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -1,0 +1,326 @@
+"""Runs one Winners Bank stage for one reference video, owning its transactions.
+
+Each attempt: take the row's lease (a conditional UPDATE from the statuses the stage starts
+from), do the work outside any transaction, then in one transaction store what it made and move
+the row on. A duplicate or stale message finds nothing to claim and stops quietly; a message
+that comes back after its worker died counts as a crash, and too many crashes fail the row.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from uuid import UUID
+
+import psycopg
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+from pydantic import ValidationError
+
+from flashflow_core.adapters.base import (
+    ExtractionInput,
+    PermanentError,
+    Segment,
+    SiteThrottled,
+    Transcript,
+    TransientError,
+)
+from flashflow_core.adapters.toolkit import Toolkit
+from flashflow_core.audit import write_audit
+from flashflow_core.config import Settings
+from flashflow_core.sql import load_queries
+from flashflow_core.winners import storage_keys
+from flashflow_core.winners.states import (
+    NEXT_STAGE,
+    STAGE_LEADS_TO,
+    STAGE_LEASE_S,
+    STAGE_STARTS_FROM,
+    STAGE_WORKS_IN,
+    Stage,
+)
+
+log = logging.getLogger(__name__)
+Q = load_queries("flashflow_core.winners", "queries.sql")
+
+Outcome = Literal["advanced", "skipped", "failed", "retry", "throttled"]
+
+
+@dataclass(frozen=True)
+class StageResult:
+    """What one attempt at a stage came to; the actor acts on it (send the next stage, retry...)."""
+
+    reference_id: UUID
+    stage: Stage
+    outcome: Outcome
+    detail: str = ""
+    next_stage: Stage | None = None
+    site: str | None = None
+    retry_after_s: float | None = None
+
+
+@dataclass
+class _Work:
+    """What a stage produced, stored in the finishing transaction."""
+
+    assets: list[dict[str, Any]] = field(default_factory=list)
+    extract: dict[str, Any] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class Pipeline:
+    """The Winners Bank stages over a connection pool, settings and a toolkit of adapters."""
+
+    def __init__(self, pool: ConnectionPool, settings: Settings, tools: Toolkit) -> None:
+        self.pool = pool
+        self.settings = settings
+        self.tools = tools
+
+    # ---- the attempt ---------------------------------------------------------------------
+
+    def run_stage(self, stage: Stage, reference_id: UUID, message_id: str) -> StageResult:
+        """Do one attempt at `stage` for `reference_id`; never raises for the row's own problems."""
+        row = self._claim(stage, reference_id, message_id)
+        if row is None:
+            return StageResult(reference_id, stage, "skipped", self._why_skipped(stage, reference_id))
+        cid = row["correlation_id"] or ""
+        if row["crash_count"] >= self.settings.stage_max_attempts:
+            return self._fail(
+                stage, row, f"the {stage} stage stopped its worker {row['crash_count']} times "
+                "(killed or crashed mid-stage), so it was not tried again",
+            )
+        try:
+            with tempfile.TemporaryDirectory(prefix=f"ff-{stage}-") as tmp:
+                work = getattr(self, f"_{stage}")(row, Path(tmp))
+        except SiteThrottled as exc:
+            self._release(stage, row, message_id, str(exc), uncount=True)
+            return StageResult(reference_id, stage, "throttled", str(exc), site=exc.site,
+                               retry_after_s=exc.retry_after_s)
+        except PermanentError as exc:
+            return self._fail(stage, row, str(exc))
+        except ValidationError as exc:
+            return self._fail(stage, row, f"the hook package did not match its schema ({_first_error(exc)})")
+        except TransientError as exc:
+            return self._retry_or_fail(stage, row, message_id, str(exc))
+        except Exception as exc:  # a bug or an unclassified failure: bounded retries, then failed
+            log.exception("unexpected error in stage", extra={"stage": str(stage), "reference_id": str(reference_id)})
+            return self._retry_or_fail(stage, row, message_id, f"unexpected error: {exc!r}",
+                                       trace=traceback.format_exc(limit=5))
+        return self._advance(stage, row, work)
+
+    # ---- stages ----------------------------------------------------------------------------
+
+    def _fetch(self, row: dict[str, Any], tmp: Path) -> _Work:
+        media = self.tools.downloader.fetch(row["url"], tmp)
+        info = self.tools.media.probe(media.path)
+        if not info.has_video:
+            raise PermanentError("the file has no video stream: it is not a video")
+        if info.duration_s > self.settings.fetch_max_duration_s:
+            raise PermanentError(
+                f"the video is {info.duration_s:.0f} s long; the limit is "
+                f"{self.settings.fetch_max_duration_s:.0f} s (FLASHFLOW_FETCH_MAX_DURATION_S)"
+            )
+        key = storage_keys.video(row["id"], media.path.suffix)
+        path = self.tools.storage.put_file(key, media.path)
+        meta = {
+            "extractor": media.extractor,
+            "site_video_id": media.video_id,
+            "title": media.title,
+            "duration_s": info.duration_s,
+            "filesize": media.filesize,
+            "has_audio": info.has_audio,
+        }
+        return _Work(assets=[_asset(row["id"], "mp4", path)], meta=meta)
+
+    def _transcribe(self, row: dict[str, Any], tmp: Path) -> _Work:
+        video = self._asset_path(row["id"], "mp4")
+        info = self.tools.media.probe(video)
+        if info.has_audio:
+            wav = tmp / "audio.wav"
+            self.tools.media.extract_audio(video, wav)
+            audio_path = self.tools.storage.put_file(storage_keys.audio(row["id"]), wav)
+            transcript = self.tools.transcriber.transcribe(self.tools.storage.local_path(audio_path))
+            assets = [_asset(row["id"], "audio", audio_path)]
+        else:
+            transcript = Transcript(text="", language=None, segments=[], engine="none: no audio track")
+            assets = []
+        assets.append(self._transcript_asset(row["id"], transcript))
+        return _Work(assets=assets, meta={"has_speech": transcript.has_speech})
+
+    def _extract(self, row: dict[str, Any], tmp: Path) -> _Work:
+        transcript = self._load_transcript(row["id"])
+        video = self._asset_path(row["id"], "mp4", required=False)
+        screen, visual, frames = [], None, []
+        if video is not None:
+            screen = self.tools.ocr.read_screen(
+                video, self.settings.ocr_seconds_head, self.settings.ocr_seconds_tail
+            )
+            visual = self.tools.media.visual_summary(video, text_overlay=any(s.t <= 2.0 for s in screen))
+            frames = self.tools.media.key_frames(video, tmp, 3)
+        if not transcript.has_speech and not screen:
+            raise PermanentError("the video has no speech and no on-screen text, so there is no hook to extract")
+        package = self.tools.extractor.extract(
+            ExtractionInput(transcript=transcript, screen_text=screen, visual=visual, key_frames=frames,
+                            url=row["url"], category=row.get("category"))
+        )
+        if not transcript.has_speech:
+            package = package.model_copy(update={"spoken_hook": ""})
+        extract = package.model_dump(mode="json")
+        extract["structure_tags"] = Jsonb(extract["structure_tags"])
+        return _Work(extract=extract, meta={"extractor": self.tools.extractor.name,
+                                            "screen_text": [s.text for s in screen]})
+
+    # ---- helpers for stages ----------------------------------------------------------------
+
+    def _transcript_asset(self, reference_id: UUID, transcript: Transcript) -> dict[str, Any]:
+        body = {
+            "text": transcript.text,
+            "language": transcript.language,
+            "engine": transcript.engine,
+            "segments": [{"start": s.start, "end": s.end, "text": s.text} for s in transcript.segments],
+        }
+        path = self.tools.storage.put_bytes(
+            storage_keys.transcript(reference_id), json.dumps(body, ensure_ascii=False, indent=1).encode()
+        )
+        details = {"language": transcript.language, "engine": transcript.engine,
+                   "segments": len(transcript.segments)}
+        return _asset(reference_id, "transcript", path, transcript.text, details)
+
+    def _asset_path(self, reference_id: UUID, asset_type: str, required: bool = True) -> Path | None:
+        with self.pool.connection() as conn:
+            assets = {a["asset_type"]: a for a in conn.execute(Q["get_assets"], {"id": reference_id})}
+        asset = assets.get(asset_type)
+        if asset is None or not asset["storage_path"] or not self.tools.storage.exists(asset["storage_path"]):
+            if required:
+                raise PermanentError(f"the stored {asset_type} file is missing; attach it with `flashflow attach-file`")
+            return None
+        return self.tools.storage.local_path(asset["storage_path"])
+
+    def _load_transcript(self, reference_id: UUID) -> Transcript:
+        with self.pool.connection() as conn:
+            assets = {a["asset_type"]: a for a in conn.execute(Q["get_assets"], {"id": reference_id})}
+        asset = assets.get("transcript")
+        if asset is None:
+            raise PermanentError("there is no transcript; attach one with `flashflow attach-transcript`")
+        segments: list[Segment] = []
+        language, engine = None, ""
+        path = asset["storage_path"]
+        if path and self.tools.storage.exists(path):
+            body = json.loads(self.tools.storage.local_path(path).read_text(encoding="utf-8"))
+            segments = [Segment(s["start"], s["end"], s["text"]) for s in body.get("segments", [])]
+            language, engine = body.get("language"), body.get("engine", "")
+        return Transcript(text=asset["transcript_text"] or "", language=language, segments=segments, engine=engine)
+
+    # ---- state changes ---------------------------------------------------------------------
+
+    def _claim(self, stage: Stage, reference_id: UUID, message_id: str) -> dict[str, Any] | None:
+        works_in = STAGE_WORKS_IN[stage]
+        with self.pool.connection() as conn, conn.transaction():
+            before = conn.execute("SELECT status FROM reference_videos WHERE id = %s FOR UPDATE",
+                                  (reference_id,)).fetchone()
+            row = conn.execute(Q["claim_stage"], {
+                "id": reference_id, "works_in": works_in, "lease_s": STAGE_LEASE_S[stage],
+                "message_id": message_id, "starts_from": [str(s) for s in STAGE_STARTS_FROM[stage]],
+            }).fetchone()
+            if row is None:
+                return None
+            if before["status"] != works_in or row["crash_count"]:
+                write_audit(
+                    conn, correlation_id=row["correlation_id"] or "", event_type=f"reference.{stage}.started",
+                    entity_type="reference_video", entity_id=str(reference_id),
+                    summary=f"{before['status']} -> {works_in} (attempt {row['stage_attempts']})",
+                    details={"from": before["status"], "to": str(works_in), "attempt": row["stage_attempts"],
+                             "crashes": row["crash_count"], "message_id": message_id},
+                )
+        return row
+
+    def _advance(self, stage: Stage, row: dict[str, Any], work: _Work) -> StageResult:
+        target = STAGE_LEADS_TO[stage]
+        with self.pool.connection() as conn, conn.transaction():
+            for asset in work.assets:
+                conn.execute(Q["upsert_asset"], asset)
+            if work.extract is not None:
+                conn.execute(Q["upsert_extract"], {"id": row["id"], **work.extract})
+            moved = conn.execute(Q["advance"], {
+                "id": row["id"], "next": target, "expected": [str(STAGE_WORKS_IN[stage])],
+                "meta": Jsonb({k: v for k, v in work.meta.items() if v is not None}),
+            }).fetchone()
+            if moved is None:
+                # Someone else finished or failed this stage meanwhile: keep their outcome.
+                conn.rollback()
+                return StageResult(row["id"], stage, "skipped", "another attempt already moved the row on")
+            write_audit(
+                conn, correlation_id=row["correlation_id"] or "", event_type=f"reference.{stage}.done",
+                entity_type="reference_video", entity_id=str(row["id"]),
+                summary=f"{STAGE_WORKS_IN[stage]} -> {target}",
+                details={"from": str(STAGE_WORKS_IN[stage]), "to": str(target), **_jsonable(work.meta)},
+            )
+        return StageResult(row["id"], stage, "advanced", str(target), next_stage=NEXT_STAGE[stage])
+
+    def _fail(self, stage: Stage, row: dict[str, Any], cause: str) -> StageResult:
+        message = f"{stage}: {cause}"
+        with self.pool.connection() as conn, conn.transaction():
+            failed = conn.execute(Q["fail"], {
+                "id": row["id"], "stage": str(stage), "error": message,
+                "expected": [str(STAGE_WORKS_IN[stage])],
+            }).fetchone()
+            if failed is None:
+                return StageResult(row["id"], stage, "skipped", "another attempt already moved the row on")
+            write_audit(
+                conn, correlation_id=row["correlation_id"] or "", event_type=f"reference.{stage}.failed",
+                entity_type="reference_video", entity_id=str(row["id"]), summary=message,
+                details={"from": str(STAGE_WORKS_IN[stage]), "to": "failed", "stage": str(stage)},
+            )
+        log.warning("reference failed", extra={"reference_id": str(row["id"]), "stage": str(stage), "error": message})
+        return StageResult(row["id"], stage, "failed", message)
+
+    def _retry_or_fail(self, stage: Stage, row: dict[str, Any], message_id: str, cause: str,
+                       trace: str | None = None) -> StageResult:
+        attempts = row["stage_attempts"]
+        if attempts > self.settings.stage_max_retries:
+            return self._fail(stage, row, f"gave up after {attempts} attempts: {cause}")
+        self._release(stage, row, message_id, cause if trace is None else f"{cause}\n{trace}")
+        return StageResult(row["id"], stage, "retry", cause)
+
+    def _release(self, stage: Stage, row: dict[str, Any], message_id: str, error: str,
+                 uncount: bool = False) -> None:
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute(Q["release"], {"id": row["id"], "expected": str(STAGE_WORKS_IN[stage]),
+                                        "message_id": message_id, "error": error[:2000]})
+            if uncount:
+                # Being throttled by the site is not the video's fault: it costs no attempt.
+                conn.execute("UPDATE reference_videos SET stage_attempts = greatest(stage_attempts - 1, 0) "
+                             "WHERE id = %s", (row["id"],))
+
+    def _why_skipped(self, stage: Stage, reference_id: UUID) -> str:
+        with self.pool.connection() as conn:
+            row = conn.execute(Q["get_reference"], {"id": reference_id}).fetchone()
+        if row is None:
+            return "no such reference video"
+        if row["status"] == str(STAGE_WORKS_IN[stage]) and row["lease_until"] is not None:
+            return f"another worker holds the {stage} lease until {row['lease_until']:%H:%M:%S}"
+        return f"status is {row['status']}; nothing for the {stage} stage to do"
+
+
+def _asset(reference_id: UUID, asset_type: str, path: str, text: str | None = None,
+           details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"id": reference_id, "asset_type": asset_type, "storage_path": path,
+            "transcript_text": text, "details": Jsonb(details or {})}
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    return f"{'.'.join(str(p) for p in err['loc']) or 'answer'}: {err['msg']}"
+
+
+def _jsonable(meta: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in meta.items() if isinstance(v, (str, int, float, bool, list, type(None)))}
+
+
+def reference_row(conn: psycopg.Connection, reference_id: UUID) -> dict[str, Any] | None:
+    """The reference_videos row, or None."""
+    return conn.execute(Q["get_reference"], {"id": reference_id}).fetchone()

@@ -1,0 +1,156 @@
+-- Winners Bank queries. Each status change is conditional on the status the caller expects.
+
+-- name: insert_reference
+INSERT INTO reference_videos (url, submitted_by, notes, category, status, correlation_id)
+VALUES (%(url)s, %(submitted_by)s, %(notes)s, %(category)s, 'queued', %(correlation_id)s)
+ON CONFLICT (url) DO NOTHING
+RETURNING id, url, status, correlation_id;
+
+-- name: get_reference_by_url
+SELECT id, url, status, correlation_id FROM reference_videos WHERE url = %(url)s;
+
+-- name: get_reference
+SELECT * FROM reference_videos WHERE id = %(id)s;
+
+-- name: claim_stage
+-- Take the lease on a row for one attempt at a stage. A lease left behind by a worker that died
+-- (lapsed, or held by this very message coming back after a crash) counts as a crash.
+UPDATE reference_videos
+SET status = %(works_in)s,
+    lease_until = now() + make_interval(secs => %(lease_s)s),
+    lease_message_id = %(message_id)s,
+    stage_attempts = stage_attempts + 1,
+    crash_count = crash_count + CASE WHEN lease_until IS NOT NULL THEN 1 ELSE 0 END,
+    status_changed_at = CASE WHEN status = %(works_in)s THEN status_changed_at ELSE now() END
+WHERE id = %(id)s
+  AND status = ANY(%(starts_from)s)
+  AND (lease_until IS NULL OR lease_until < now() OR lease_message_id = %(message_id)s)
+RETURNING id, url, status, correlation_id, stage_attempts, crash_count, category, source_meta;
+
+-- name: advance
+-- Finish a stage: move on, clear the lease and the per-stage counters.
+UPDATE reference_videos
+SET status = %(next)s,
+    status_changed_at = now(),
+    lease_until = NULL,
+    lease_message_id = NULL,
+    stage_attempts = 0,
+    crash_count = 0,
+    resend_count = 0,
+    error_message = NULL,
+    failed_stage = NULL,
+    last_error = NULL,
+    source_meta = source_meta || %(meta)s
+WHERE id = %(id)s AND status = ANY(%(expected)s)
+RETURNING id, correlation_id;
+
+-- name: release
+-- Give the lease back after an attempt that will be retried.
+UPDATE reference_videos
+SET lease_until = NULL, lease_message_id = NULL, last_error = %(error)s
+WHERE id = %(id)s AND status = %(expected)s AND lease_message_id = %(message_id)s
+RETURNING id;
+
+-- name: fail
+UPDATE reference_videos
+SET status = 'failed',
+    status_changed_at = now(),
+    failed_stage = %(stage)s,
+    error_message = %(error)s,
+    lease_until = NULL,
+    lease_message_id = NULL
+WHERE id = %(id)s AND status = ANY(%(expected)s)
+RETURNING id, correlation_id;
+
+-- name: restart
+-- `flashflow retry`: a failed row starts again from the status its failed stage starts from.
+UPDATE reference_videos
+SET status = %(to)s,
+    status_changed_at = now(),
+    correlation_id = %(correlation_id)s,
+    error_message = NULL,
+    failed_stage = NULL,
+    last_error = NULL,
+    stage_attempts = 0,
+    crash_count = 0,
+    resend_count = 0
+WHERE id = %(id)s AND status = 'failed'
+RETURNING id, failed_stage;
+
+-- name: upsert_asset
+INSERT INTO reference_assets (reference_video_id, asset_type, storage_path, transcript_text, details)
+VALUES (%(id)s, %(asset_type)s, %(storage_path)s, %(transcript_text)s, %(details)s)
+ON CONFLICT (reference_video_id, asset_type) DO UPDATE
+SET storage_path = EXCLUDED.storage_path,
+    transcript_text = EXCLUDED.transcript_text,
+    details = EXCLUDED.details;
+
+-- name: get_assets
+SELECT asset_type, storage_path, transcript_text, details
+FROM reference_assets WHERE reference_video_id = %(id)s;
+
+-- name: upsert_extract
+INSERT INTO reference_extracts
+    (reference_video_id, spoken_hook, on_screen_hook, visual_hook, cta, hook_family, structure_tags, quality_score)
+VALUES (%(id)s, %(spoken_hook)s, %(on_screen_hook)s, %(visual_hook)s, %(cta)s, %(hook_family)s,
+        %(structure_tags)s, %(quality_score)s)
+ON CONFLICT (reference_video_id) DO UPDATE
+SET spoken_hook = EXCLUDED.spoken_hook,
+    on_screen_hook = EXCLUDED.on_screen_hook,
+    visual_hook = EXCLUDED.visual_hook,
+    cta = EXCLUDED.cta,
+    hook_family = EXCLUDED.hook_family,
+    structure_tags = EXCLUDED.structure_tags,
+    quality_score = EXCLUDED.quality_score;
+
+-- name: move_for_attach
+-- A person supplies what a stage would have produced; the row resumes at the next stage.
+UPDATE reference_videos
+SET status = %(to)s,
+    status_changed_at = now(),
+    correlation_id = %(correlation_id)s,
+    error_message = NULL,
+    failed_stage = NULL,
+    last_error = NULL,
+    lease_until = NULL,
+    lease_message_id = NULL,
+    stage_attempts = 0,
+    crash_count = 0,
+    resend_count = 0
+WHERE id = %(id)s AND status = ANY(%(expected)s)
+RETURNING id;
+
+-- name: stuck_references
+-- In-flight rows whose stage has gone quiet: no live lease, unchanged for longer than the limit.
+-- Bumps resend_count so a bounded number of resends happens before the row fails.
+UPDATE reference_videos r
+SET resend_count = r.resend_count + 1,
+    lease_until = NULL,
+    lease_message_id = NULL
+FROM (
+    SELECT id FROM reference_videos
+    WHERE status IN ('queued', 'needs_file', 'needs_transcription', 'processing')
+      AND (lease_until IS NULL OR lease_until < now())
+      AND status_changed_at < now() - make_interval(secs => %(quiet_s)s)
+      AND updated_at < now() - make_interval(secs => %(quiet_s)s)
+    ORDER BY status_changed_at
+    LIMIT %(batch)s
+    FOR UPDATE SKIP LOCKED
+) stuck
+WHERE r.id = stuck.id
+RETURNING r.id, r.status, r.resend_count, r.correlation_id;
+
+-- name: status_counts
+SELECT status, count(*) AS n, min(status_changed_at) AS oldest
+FROM reference_videos GROUP BY status;
+
+-- name: oldest_in_flight
+SELECT DISTINCT ON (status) status, id, url, status_changed_at
+FROM reference_videos
+WHERE status NOT IN ('ready', 'failed')
+ORDER BY status, status_changed_at;
+
+-- name: latest_failures
+SELECT id, url, failed_stage, error_message, updated_at
+FROM reference_videos WHERE status = 'failed'
+ORDER BY updated_at DESC LIMIT %(limit)s;
