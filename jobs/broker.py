@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import CurrentMessage
 
 from flashflow_core.config import Settings
 
@@ -21,6 +22,7 @@ def setup_broker(settings: Settings) -> RedisBroker:
         namespace=settings.broker_namespace,
         heartbeat_timeout=settings.heartbeat_timeout_s * 1000,
     )
+    broker.add_middleware(CurrentMessage())
     previous = dramatiq.broker.global_broker
     dramatiq.set_broker(broker)
     if previous is not None and previous is not broker:

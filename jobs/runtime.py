@@ -1,27 +1,30 @@
-"""Per-process resources actors share: the settings and the database pool.
+"""Per-process resources actors share: settings, the database pool, the adapters, Redis.
 
 The worker entry point calls `configure(settings)` once after the broker is set up; actors call
-`current()` to reach the pool. The pool opens on first use and closes at worker shutdown.
+`current()`. Each resource opens on first use and closes at worker shutdown.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from functools import cached_property
 
+import redis
 from psycopg_pool import ConnectionPool
 
+from flashflow_core.adapters.toolkit import Toolkit
 from flashflow_core.config import Settings
 from flashflow_core.db import make_pool
+from flashflow_core.winners.pipeline import Pipeline
 
 
-@dataclass
 class Runtime:
     """Settings and lazily opened shared resources of one worker process."""
 
-    settings: Settings
-    _pool: ConnectionPool | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._pool: ConnectionPool | None = None
 
     @property
     def pool(self) -> ConnectionPool:
@@ -29,6 +32,18 @@ class Runtime:
             if self._pool is None:
                 self._pool = make_pool(self.settings, name="flashflow-worker")
             return self._pool
+
+    @cached_property
+    def tools(self) -> Toolkit:
+        return Toolkit(self.settings)
+
+    @cached_property
+    def pipeline(self) -> Pipeline:
+        return Pipeline(self.pool, self.settings, self.tools)
+
+    @cached_property
+    def redis(self) -> redis.Redis:
+        return redis.Redis.from_url(self.settings.redis_url or "")
 
     def close(self) -> None:
         with self._lock:

@@ -97,3 +97,7 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
 def run() -> None:
     """Console-script entry point."""
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

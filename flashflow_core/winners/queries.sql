@@ -118,11 +118,12 @@ SET status = %(to)s,
     crash_count = 0,
     resend_count = 0
 WHERE id = %(id)s AND status = ANY(%(expected)s)
+  AND (status <> 'failed' OR failed_stage = ANY(%(failed_stages)s))
 RETURNING id;
 
 -- name: stuck_references
--- In-flight rows whose stage has gone quiet: no live lease, unchanged for longer than the limit.
--- Bumps resend_count so a bounded number of resends happens before the row fails.
+-- In-flight rows that have gone quiet: no live lease (a running attempt holds one for its stage's
+-- time limit) and untouched for quiet_s. Bumps resend_count, so resends are bounded.
 UPDATE reference_videos r
 SET resend_count = r.resend_count + 1,
     lease_until = NULL,
@@ -131,7 +132,6 @@ FROM (
     SELECT id FROM reference_videos
     WHERE status IN ('queued', 'needs_file', 'needs_transcription', 'processing')
       AND (lease_until IS NULL OR lease_until < now())
-      AND status_changed_at < now() - make_interval(secs => %(quiet_s)s)
       AND updated_at < now() - make_interval(secs => %(quiet_s)s)
     ORDER BY status_changed_at
     LIMIT %(batch)s
