@@ -136,3 +136,55 @@ def settings(db_url: str, redis_url: str, tmp_path: Path) -> Settings:
         fetch_allow_hosts=["127.0.0.1"],
         log_format="text",
     )
+
+
+@pytest.fixture
+def broker(settings: Settings):
+    """The real Redis broker with every actor declared, and the job runtime for these settings."""
+    from jobs import runtime
+    from jobs.broker import setup_broker
+    from jobs.registry import load_actors
+
+    the_broker = setup_broker(settings)
+    load_actors()
+    runtime.configure(settings)
+    the_broker.flush_all()
+    yield the_broker
+    the_broker.flush_all()
+    runtime.current().close()
+    the_broker.close()
+
+
+@pytest.fixture
+def worker(broker):
+    """A real Dramatiq worker on all queues, stopped after the test."""
+    from dramatiq import Worker
+
+    the_worker = Worker(broker, worker_timeout=100, worker_threads=2)
+    the_worker.start()
+    yield the_worker
+    the_worker.stop()
+
+
+def drain(broker, worker, timeout_s: float = 120) -> None:
+    """Wait until every queue is empty (delayed messages included) and the worker is idle."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        for queue in list(broker.get_declared_queues()):
+            broker.join(queue, timeout=int(max(deadline - time.monotonic(), 0.1) * 1000))
+        worker.join()
+        if all(_queue_empty(broker, q) for q in broker.get_declared_queues()):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError("queues did not drain")
+
+
+def _queue_empty(broker, queue: str) -> bool:
+    from dramatiq.common import dq_name
+
+    client = broker.client
+    ns = broker.namespace
+    return all(client.llen(f"{ns}:{q}") == 0 and client.hlen(f"{ns}:{q}.msgs") == 0
+               for q in (queue, dq_name(queue)))

@@ -1,0 +1,44 @@
+# FlashFlow Workers. `make demo` and `make test` are all a new machine needs (Python 3.11+).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: install demo test test-embedded services-down doctor fixtures bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+## install: create .venv and install the package with its test tools
+install: $(VENV)/.installed
+
+## demo: start the embedded servers, migrate, and run the Winners Bank on the bundled samples
+demo: install
+	$(BIN)/flashflow demo
+
+## test: the whole suite (system servers when DATABASE_URL/REDIS_URL are set, else embedded ones)
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## test-embedded: the schema and embedded-server tests against the embedded servers
+test-embedded: install
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest -m embedded $(PYTEST_ARGS)
+
+## services-down: stop the embedded Postgres and Valkey servers
+services-down: install
+	$(BIN)/flashflow services down
+
+doctor: install
+	$(BIN)/flashflow doctor
+
+## fixtures: remake the test videos (needs espeak-ng and ffmpeg: apt-get install espeak-ng ffmpeg)
+fixtures:
+	bash tests/fixtures/make_fixtures.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache *.egg-info

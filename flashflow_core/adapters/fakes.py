@@ -1,0 +1,92 @@
+"""Instant stand-ins for the outside tools, selected by `FLASHFLOW_TOOLKIT=instant`.
+
+They let a benchmark measure the pipeline's orchestration (database, broker, state changes)
+without the cost of downloading, decoding or transcribing. They are never the default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flashflow_core.adapters.base import (
+    ExtractionInput,
+    FetchedMedia,
+    HookFamily,
+    HookPackage,
+    MediaInfo,
+    ScreenText,
+    Segment,
+    Transcript,
+    VisualSummary,
+)
+from flashflow_core.config import Settings
+
+_SPEECH = "Stop scrolling if you have dry skin. Tap the orange cart to get yours today."
+
+
+class InstantDownloader:
+    """Writes a small placeholder file instead of downloading."""
+
+    def fetch(self, url: str, dest_dir: Path) -> FetchedMedia:
+        path = dest_dir / "video.mp4"
+        path.write_bytes(b"\x00" * 64)
+        return FetchedMedia(path, "instant", None, None, 8.0, 64, url)
+
+
+class InstantMedia:
+    """Answers as if every file were an 8-second video with sound."""
+
+    def probe(self, path: Path) -> MediaInfo:
+        return MediaInfo(duration_s=8.0, has_audio=True, has_video=True, width=360, height=640)
+
+    def extract_audio(self, src: Path, dest_wav: Path) -> None:
+        dest_wav.write_bytes(b"\x00" * 64)
+
+    def visual_summary(self, path: Path, text_overlay: bool = False) -> VisualSummary:
+        return VisualSummary(1, 0.2, text_overlay, 0.5, "a cut in the first second")
+
+    def key_frames(self, path: Path, dest_dir: Path, count: int) -> list[Path]:
+        return []
+
+
+class InstantTranscriber:
+    name = "instant"
+
+    def transcribe(self, audio_path: Path) -> Transcript:
+        return Transcript(_SPEECH, "en", [Segment(0.0, 4.0, _SPEECH)], engine="instant")
+
+
+class InstantOcr:
+    def read_screen(self, video_path: Path, head_s: float, tail_s: float) -> list[ScreenText]:
+        return [ScreenText(0.5, "DRY SKIN FIX", 0.99)]
+
+
+class InstantExtractor:
+    name = "instant"
+
+    def extract(self, source: ExtractionInput) -> HookPackage:
+        return HookPackage(
+            spoken_hook="Stop scrolling if you have dry skin.", on_screen_hook="DRY SKIN FIX",
+            visual_hook="a cut in the first second", cta="Tap the orange cart to get yours today.",
+            hook_family=HookFamily.PATTERN_INTERRUPT, structure_tags=["instant"], quality_score=50,
+        )
+
+
+def instant_downloader(settings: Settings) -> InstantDownloader:
+    return InstantDownloader()
+
+
+def instant_media(settings: Settings) -> InstantMedia:
+    return InstantMedia()
+
+
+def instant_transcriber(settings: Settings) -> InstantTranscriber:
+    return InstantTranscriber()
+
+
+def instant_ocr(settings: Settings) -> InstantOcr:
+    return InstantOcr()
+
+
+def instant_extractor(settings: Settings) -> InstantExtractor:
+    return InstantExtractor()

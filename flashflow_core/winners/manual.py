@@ -1,0 +1,125 @@
+"""A person stepping in: attach a file or a transcript, or retry a failed row."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from flashflow_core.adapters.base import PermanentError, Segment, Transcript
+from flashflow_core.adapters.toolkit import Toolkit
+from flashflow_core.audit import new_correlation_id, write_audit
+from flashflow_core.sql import load_queries
+from flashflow_core.winners import storage_keys
+from flashflow_core.winners.states import RETRY_STATUS, ReferenceStatus, Stage
+
+Q = load_queries("flashflow_core.winners", "queries.sql")
+S = ReferenceStatus
+
+
+class CannotStepIn(Exception):
+    """The row is not in a state that allows this; the message says why."""
+
+
+def attach_file(pool: ConnectionPool, tools: Toolkit, reference_id: UUID, path: Path, actor: str = "cli") -> Stage:
+    """Store a video a person supplies; the row resumes at transcription. Returns the next stage."""
+    if not path.is_file():
+        raise CannotStepIn(f"{path}: no such file")
+    try:
+        info = tools.media.probe(path)
+    except PermanentError as exc:
+        raise CannotStepIn(f"{path}: {exc}") from exc
+    if not info.has_video:
+        raise CannotStepIn(f"{path}: the file has no video stream")
+    _require_row(pool, reference_id)
+    stored = tools.storage.put_file(storage_keys.video(reference_id, path.suffix), path)
+    _move(pool, reference_id, S.NEEDS_TRANSCRIPTION, [S.QUEUED, S.NEEDS_FILE, S.FAILED], ["fetch"],
+          asset={"asset_type": "mp4", "storage_path": stored, "transcript_text": None, "details": {}},
+          actor=actor, what=f"attached file {path.name}", meta={"duration_s": info.duration_s,
+                                                                 "has_audio": info.has_audio})
+    return Stage.TRANSCRIBE
+
+
+def parse_transcript(text: str) -> Transcript:
+    """Plain text, or the JSON this system stores ({"text", "segments": [{start, end, text}]})."""
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            body = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise CannotStepIn(f"the transcript looks like JSON but does not parse: {exc}") from exc
+        segments = [Segment(float(s["start"]), float(s["end"]), str(s["text"])) for s in body.get("segments", [])]
+        return Transcript(str(body.get("text", "")), body.get("language"), segments, "attached")
+    return Transcript(stripped, None, [], "attached")
+
+
+def attach_transcript(pool: ConnectionPool, tools: Toolkit, reference_id: UUID, text: str,
+                      actor: str = "cli") -> Stage:
+    """Store a transcript a person supplies; the row resumes at extraction. Returns the next stage."""
+    transcript = parse_transcript(text)
+    if not transcript.has_speech:
+        raise CannotStepIn("the transcript is empty")
+    _require_row(pool, reference_id)
+    body = {"text": transcript.text, "language": transcript.language, "engine": "attached",
+            "segments": [{"start": s.start, "end": s.end, "text": s.text} for s in transcript.segments]}
+    stored = tools.storage.put_bytes(storage_keys.transcript(reference_id), json.dumps(body).encode())
+    _move(pool, reference_id, S.PROCESSING,
+          [S.QUEUED, S.NEEDS_FILE, S.NEEDS_TRANSCRIPTION, S.FAILED], ["fetch", "transcribe", "extract"],
+          asset={"asset_type": "transcript", "storage_path": stored, "transcript_text": transcript.text,
+                 "details": {"engine": "attached", "segments": len(transcript.segments)}},
+          actor=actor, what="attached a transcript", meta={"has_speech": True})
+    return Stage.EXTRACT
+
+
+def retry(pool: ConnectionPool, reference_id: UUID, actor: str = "cli") -> Stage:
+    """Start a failed row again from the stage that failed. Returns that stage."""
+    with pool.connection() as conn, conn.transaction():
+        row = _require_row(pool, reference_id, conn)
+        if row["status"] != S.FAILED:
+            raise CannotStepIn(f"{reference_id} is {row['status']}, not failed: nothing to retry")
+        stage = Stage(row["failed_stage"] or "fetch")
+        cid = new_correlation_id()
+        conn.execute(Q["restart"], {"id": reference_id, "to": RETRY_STATUS[stage], "correlation_id": cid})
+        write_audit(conn, correlation_id=cid, event_type="reference.retried", entity_type="reference_video",
+                    entity_id=str(reference_id), actor=actor,
+                    summary=f"failed -> {RETRY_STATUS[stage]} (retry from {stage})",
+                    details={"from": "failed", "to": str(RETRY_STATUS[stage]), "stage": str(stage),
+                             "previous_error": row["error_message"]})
+    return stage
+
+
+def _require_row(pool: ConnectionPool, reference_id: UUID, conn=None) -> dict:
+    if conn is None:
+        with pool.connection() as c:
+            row = c.execute(Q["get_reference"], {"id": reference_id}).fetchone()
+    else:
+        row = conn.execute(Q["get_reference"] + " FOR UPDATE", {"id": reference_id}).fetchone()
+    if row is None:
+        raise CannotStepIn(f"no reference video with id {reference_id}")
+    return row
+
+
+def _move(pool: ConnectionPool, reference_id: UUID, to: S, expected: list[S], failed_stages: list[str], *,
+          asset: dict, actor: str, what: str, meta: dict) -> None:
+    cid = new_correlation_id()
+    with pool.connection() as conn, conn.transaction():
+        before = conn.execute("SELECT status, failed_stage FROM reference_videos WHERE id = %s FOR UPDATE",
+                              (reference_id,)).fetchone()
+        moved = conn.execute(Q["move_for_attach"], {
+            "id": reference_id, "to": to, "correlation_id": cid,
+            "expected": [str(s) for s in expected], "failed_stages": failed_stages,
+        }).fetchone()
+        if moved is None:
+            state = before["status"] + (f" at {before['failed_stage']}" if before["failed_stage"] else "")
+            raise CannotStepIn(f"{reference_id} is {state}; {what.split(' ')[0]} is allowed from "
+                               + ", ".join(str(s) for s in expected)
+                               + (f" (failed at {'/'.join(failed_stages)})" if S.FAILED in expected else ""))
+        conn.execute(Q["upsert_asset"], {"id": reference_id, **asset, "details": Jsonb(asset["details"])})
+        conn.execute("UPDATE reference_videos SET source_meta = source_meta || %s WHERE id = %s",
+                     (Jsonb(meta), reference_id))
+        write_audit(conn, correlation_id=cid, event_type="reference.attached", entity_type="reference_video",
+                    entity_id=str(reference_id), actor=actor, summary=f"{before['status']} -> {to}: {what}",
+                    details={"from": before["status"], "to": str(to)})

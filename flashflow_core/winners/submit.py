@@ -1,0 +1,57 @@
+"""Submitting reference URLs to the Winners Bank: validate, normalise, insert once per URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from psycopg_pool import ConnectionPool
+from pydantic import BaseModel, Field, field_validator
+
+from flashflow_core.audit import new_correlation_id, write_audit
+from flashflow_core.sql import load_queries
+from flashflow_core.winners.urls import normalize_url
+
+Q = load_queries("flashflow_core.winners", "queries.sql")
+
+
+class ReferenceSubmission(BaseModel):
+    """One URL to add to the Winners Bank, as a person or another system submits it."""
+
+    url: str = Field(min_length=1, max_length=2048)
+    submitted_by: str = Field(default="cli", min_length=1, max_length=200)
+    category: str | None = Field(default=None, max_length=200)
+    notes: str | None = Field(default=None, max_length=5000)
+
+    @field_validator("url")
+    @classmethod
+    def _normalise(cls, url: str) -> str:
+        return normalize_url(url.strip())
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The row a submission ended up as: new, or the one that already had this URL."""
+
+    id: UUID
+    url: str
+    status: str
+    created: bool
+    correlation_id: str
+
+
+def submit_reference(pool: ConnectionPool, submission: ReferenceSubmission) -> Submitted:
+    """Insert the reference row (committed before returning), or report the existing one."""
+    cid = new_correlation_id()
+    with pool.connection() as conn, conn.transaction():
+        row = conn.execute(Q["insert_reference"], {**submission.model_dump(), "correlation_id": cid}).fetchone()
+        if row is None:
+            existing = conn.execute(Q["get_reference_by_url"], {"url": submission.url}).fetchone()
+            return Submitted(existing["id"], existing["url"], existing["status"], False,
+                             existing["correlation_id"] or "")
+        write_audit(
+            conn, correlation_id=cid, event_type="reference.submitted", entity_type="reference_video",
+            entity_id=str(row["id"]), actor=submission.submitted_by, summary=f"submitted {submission.url}",
+            details={"url": submission.url, "category": submission.category},
+        )
+    return Submitted(row["id"], row["url"], row["status"], True, cid)

@@ -1,0 +1,57 @@
+"""Per-site politeness for fetches, kept in Redis so every worker on every machine agrees:
+at most N downloads at once per site, and a pause for a site that is throttling us."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import redis
+from dramatiq.rate_limits import ConcurrentRateLimiter
+from dramatiq.rate_limits.backends import RedisBackend
+
+_SITE_ALIASES = {"youtu.be": "youtube.com", "vm.tiktok.com": "tiktok.com", "vt.tiktok.com": "tiktok.com",
+                 "instagr.am": "instagram.com"}
+
+
+def site_of(url: str) -> str:
+    """The site a URL belongs to, for limits: its host without `www.`/`m.`, short links folded."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host in _SITE_ALIASES:
+        return _SITE_ALIASES[host]
+    parts = host.split(".")
+    if len(parts) > 2 and not host.replace(".", "").isdigit():
+        host = ".".join(parts[-2:])
+    return host
+
+
+class SiteLimits:
+    """Concurrency limit and throttle pauses per site."""
+
+    def __init__(self, client: redis.Redis, per_site: int, namespace: str = "flashflow") -> None:
+        self.client = client
+        self.per_site = per_site
+        self.namespace = namespace
+        self.backend = RedisBackend(client=client)
+
+    def paused_for(self, site: str) -> float:
+        """Seconds left on the site's pause (0 when not paused)."""
+        ttl = self.client.pttl(f"{self.namespace}:site-paused:{site}")
+        return max(ttl, 0) / 1000
+
+    def pause(self, site: str, seconds: float) -> None:
+        """Stop fetching from `site` for `seconds` (extends, never shortens, a pause)."""
+        key = f"{self.namespace}:site-paused:{site}"
+        ms = int(seconds * 1000)
+        if self.client.pttl(key) < ms:
+            self.client.set(key, str(time.time()), px=ms)
+
+    @contextmanager
+    def slot(self, site: str) -> Iterator[bool]:
+        """Hold one of the site's download slots; yields False when all are taken."""
+        limiter = ConcurrentRateLimiter(self.backend, f"{self.namespace}:fetch:{site}",
+                                        limit=self.per_site, ttl=15 * 60 * 1000)
+        with limiter.acquire(raise_on_failure=False) as acquired:
+            yield acquired

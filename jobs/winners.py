@@ -1,0 +1,143 @@
+"""Winners Bank actors: one per stage, each on its own queue, plus enqueue and rescue.
+
+Actors are thin: validate the payload, run one attempt through `flashflow_core`, then send
+the next stage's message (the row is committed first, so a lost send is found by the rescue).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from uuid import UUID
+
+import dramatiq
+from dramatiq.middleware import CurrentMessage
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from flashflow_core.audit import new_correlation_id
+from flashflow_core.winners.pipeline import StageResult
+from flashflow_core.winners.rescue import find_stuck
+from flashflow_core.winners.states import Stage
+from flashflow_core.winners.submit import ReferenceSubmission, Submitted, submit_reference
+from jobs.runtime import current
+from jobs.site_limits import SiteLimits, site_of
+
+log = logging.getLogger(__name__)
+
+# Dramatiq's own retry count only backs up the attempt count kept in Postgres
+# (FLASHFLOW_STAGE_MAX_RETRIES), which decides when a row fails.
+STAGE_RETRY_OPTIONS = {"max_retries": 20, "min_backoff": 2_000, "max_backoff": 300_000}
+
+
+class StageRetry(Exception):
+    """Raised so Dramatiq retries the message with backoff; the row's attempts are in Postgres."""
+
+
+class ReferencePayload(BaseModel):
+    """Arguments of the stage actors."""
+
+    model_config = ConfigDict(extra="forbid")
+    reference_id: UUID
+
+
+class RescuePayload(BaseModel):
+    """Arguments of rescue_stuck_references."""
+
+    model_config = ConfigDict(extra="forbid")
+    quiet_s: float = 600.0
+    max_resends: int = 3
+    batch: int = 500
+
+
+def _message_id() -> str:
+    message = CurrentMessage.get_current_message()
+    return message.message_id if message is not None else f"direct-{random.getrandbits(64):x}"
+
+
+def _run(stage: Stage, reference_id: str) -> StageResult:
+    payload = ReferencePayload(reference_id=reference_id)
+    result = current().pipeline.run_stage(stage, payload.reference_id, _message_id())
+    log.info("stage attempt", extra={"stage": str(stage), "reference_id": str(payload.reference_id),
+                                     "outcome": result.outcome, "detail": result.detail})
+    if result.outcome == "advanced" and result.next_stage is not None:
+        send_stage(result.next_stage, payload.reference_id)
+    elif result.outcome == "retry":
+        raise StageRetry(f"{stage} {payload.reference_id}: {result.detail}")
+    return result
+
+
+@dramatiq.actor(queue_name="fetch", time_limit=15 * 60_000, throws=(ValidationError,), **STAGE_RETRY_OPTIONS)
+def fetch_reference(reference_id: str) -> None:
+    """Download the video of a reference row (yt-dlp), polite to each site."""
+    rt = current()
+    with rt.pool.connection() as conn:
+        row = conn.execute("SELECT url FROM reference_videos WHERE id = %s",
+                           (ReferencePayload(reference_id=reference_id).reference_id,)).fetchone()
+    if row is None:
+        log.warning("no such reference video; message dropped", extra={"reference_id": reference_id})
+        return
+    limits = SiteLimits(rt.redis, rt.settings.fetch_concurrency_per_site)
+    site = site_of(row["url"])
+    paused = limits.paused_for(site)
+    if paused > 0:
+        fetch_reference.send_with_options(args=(reference_id,), delay=int((paused + random.random() * 5) * 1000))
+        return
+    with limits.slot(site) as acquired:
+        if not acquired:
+            fetch_reference.send_with_options(args=(reference_id,), delay=random.randint(1_000, 5_000))
+            return
+        result = _run(Stage.FETCH, reference_id)
+    if result.outcome == "throttled":
+        pause = result.retry_after_s or rt.settings.fetch_throttle_pause_s
+        limits.pause(result.site or site, pause)
+        fetch_reference.send_with_options(args=(reference_id,), delay=int(pause * 1000))
+
+
+@dramatiq.actor(queue_name="transcribe", time_limit=25 * 60_000, throws=(ValidationError,), **STAGE_RETRY_OPTIONS)
+def transcribe_reference(reference_id: str) -> None:
+    """Extract the audio and transcribe it (Whisper)."""
+    _run(Stage.TRANSCRIBE, reference_id)
+
+
+@dramatiq.actor(queue_name="extract", time_limit=10 * 60_000, throws=(ValidationError,), **STAGE_RETRY_OPTIONS)
+def extract_reference(reference_id: str) -> None:
+    """Read on-screen text and extract the hook package."""
+    _run(Stage.EXTRACT, reference_id)
+
+
+STAGE_ACTORS: dict[Stage, dramatiq.Actor] = {
+    Stage.FETCH: fetch_reference,
+    Stage.TRANSCRIBE: transcribe_reference,
+    Stage.EXTRACT: extract_reference,
+}
+
+
+def send_stage(stage: Stage, reference_id: UUID) -> None:
+    """Send the message that runs `stage` for a reference row."""
+    STAGE_ACTORS[stage].send(str(reference_id))
+
+
+@dramatiq.actor(queue_name="default", max_retries=5, time_limit=60_000, throws=(ValidationError,))
+def enqueue_reference(url: str, submitted_by: str = "api", category: str | None = None,
+                      notes: str | None = None) -> None:
+    """Add a URL to the Winners Bank (for producers without Python); same as `flashflow enqueue`."""
+    submission = ReferenceSubmission(url=url, submitted_by=submitted_by, category=category, notes=notes)
+    enqueue_submission(submission)
+
+
+def enqueue_submission(submission: ReferenceSubmission) -> Submitted:
+    """Insert the row (committed), then send its fetch message when it is new."""
+    submitted = submit_reference(current().pool, submission)
+    if submitted.created:
+        send_stage(Stage.FETCH, submitted.id)
+    return submitted
+
+
+@dramatiq.actor(queue_name="default", max_retries=3, time_limit=5 * 60_000, throws=(ValidationError,))
+def rescue_stuck_references(quiet_s: float = 600.0, max_resends: int = 3, batch: int = 500) -> None:
+    """Send again the in-flight rows whose message was lost; fail rows that never progress."""
+    args = RescuePayload(quiet_s=quiet_s, max_resends=max_resends, batch=batch)
+    rescue = find_stuck(current().pool, quiet_s=args.quiet_s, max_resends=args.max_resends,
+                        batch=args.batch, correlation_id=new_correlation_id())
+    for reference_id, stage in rescue.resend:
+        send_stage(stage, reference_id)

@@ -1,0 +1,92 @@
+"""The worker process: Dramatiq workers on the Redis broker, supervised.
+
+`run_worker` runs one worker in this process until SIGTERM/SIGINT. With several processes,
+`supervise` starts that many children and restarts any that dies (an OOM kill, a crash), so
+one lost process never takes its siblings down with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+
+from dramatiq import Worker
+
+from flashflow_core.config import Settings
+from jobs import runtime
+from jobs.broker import setup_broker
+from jobs.registry import load_actors
+
+log = logging.getLogger(__name__)
+
+ALL_QUEUES = ("default", "fetch", "transcribe", "extract")
+
+
+def start_worker(settings: Settings, queues: Sequence[str] | None = None, threads: int | None = None) -> Worker:
+    """Set up broker, actors and runtime, then start a Dramatiq worker (returns it running)."""
+    broker = setup_broker(settings)
+    load_actors()
+    runtime.configure(settings)
+    worker = Worker(broker, queues=set(queues) if queues else None,
+                    worker_threads=threads or settings.worker_threads, worker_timeout=1000)
+    worker.start()
+    return worker
+
+
+def run_worker(settings: Settings, queues: Sequence[str] | None = None, threads: int | None = None) -> int:
+    """Run one worker in this process until SIGTERM or SIGINT; return the exit code."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    worker = start_worker(settings, queues, threads)
+    log.info("worker started", extra={"queues": sorted(queues or ALL_QUEUES), "pid": os.getpid(),
+                                      "threads": threads or settings.worker_threads})
+    try:
+        stop.wait()
+    finally:
+        log.info("worker stopping", extra={"pid": os.getpid()})
+        worker.stop(timeout=30_000)
+        runtime.current().close()
+    return 0
+
+
+def supervise(argv: Sequence[str], processes: int, env: dict[str, str] | None = None,
+              restart_delay_s: float = 1.0) -> int:
+    """Run `processes` copies of a single-process worker command; restart any that exits unasked."""
+    stopping = threading.Event()
+    children: dict[int, subprocess.Popen] = {}
+
+    def spawn(slot: int) -> None:
+        children[slot] = subprocess.Popen([sys.executable, "-m", "workers.cli", *argv], env=env)
+        log.info("worker process started", extra={"slot": slot, "pid": children[slot].pid})
+
+    def forward(signum: int, _frame: object) -> None:
+        stopping.set()
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, forward)
+    for slot in range(processes):
+        spawn(slot)
+    while not stopping.is_set():
+        for slot, child in list(children.items()):
+            code = child.poll()
+            if code is not None and not stopping.is_set():
+                log.error("worker process exited; restarting", extra={"slot": slot, "pid": child.pid, "code": code})
+                time.sleep(restart_delay_s)
+                spawn(slot)
+        stopping.wait(0.5)
+    for child in children.values():
+        try:
+            child.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    return 0
