@@ -1,0 +1,126 @@
+"""The stage runner's guarantees, on real Postgres with instant stand-in tools: conditional
+transitions, duplicate and stale messages, leases, crash counting and bounded retries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from uuid import UUID
+
+import pytest
+
+from flashflow_core.adapters.base import PermanentError, TransientError
+from flashflow_core.adapters.toolkit import Toolkit
+from flashflow_core.config import Settings
+from flashflow_core.db import make_pool
+from flashflow_core.winners.pipeline import Pipeline
+from flashflow_core.winners.states import Stage
+from flashflow_core.winners.submit import ReferenceSubmission, submit_reference
+
+
+@pytest.fixture
+def pipeline(settings: Settings) -> Iterator[Pipeline]:
+    instant = settings.model_copy(update={"toolkit": "instant", "stage_max_retries": 2})
+    with make_pool(instant) as pool:
+        yield Pipeline(pool, instant, Toolkit(instant))
+
+
+def _submit(pipeline: Pipeline, url: str = "https://example.com/v/1.mp4") -> UUID:
+    return submit_reference(pipeline.pool, ReferenceSubmission(url=url, submitted_by="test")).id
+
+
+def _row(conn, reference_id: UUID) -> dict:
+    return conn.execute("SELECT * FROM reference_videos WHERE id = %s", (reference_id,)).fetchone()
+
+
+def test_stages_move_the_row_to_ready(pipeline, conn):
+    rid = _submit(pipeline)
+    assert _row(conn, rid)["status"] == "queued"
+    results = [pipeline.run_stage(stage, rid, f"m-{stage}") for stage in Stage]
+    assert [r.outcome for r in results] == ["advanced"] * 3
+    assert [r.next_stage for r in results] == [Stage.TRANSCRIBE, Stage.EXTRACT, None]
+    row = _row(conn, rid)
+    assert row["status"] == "ready" and row["lease_until"] is None
+    kinds = {a["asset_type"] for a in conn.execute(
+        "SELECT asset_type FROM reference_assets WHERE reference_video_id = %s", (rid,))}
+    assert kinds == {"mp4", "audio", "transcript"}
+
+
+def test_duplicate_and_stale_messages_change_nothing(pipeline, conn):
+    rid = _submit(pipeline)
+    pipeline.run_stage(Stage.FETCH, rid, "m1")
+    before = _row(conn, rid)
+    again = pipeline.run_stage(Stage.FETCH, rid, "m2")  # duplicate fetch after the stage finished
+    stale = pipeline.run_stage(Stage.EXTRACT, rid, "m3")  # a message for a later stage, too early
+    assert (again.outcome, stale.outcome) == ("skipped", "skipped")
+    assert "needs_transcription" in again.detail
+    after = _row(conn, rid)
+    assert after["status"] == before["status"] == "needs_transcription"
+    assert after["updated_at"] == before["updated_at"]
+
+
+def test_a_live_lease_turns_away_a_second_message(pipeline, conn):
+    rid = _submit(pipeline)
+    conn.execute("UPDATE reference_videos SET status = 'needs_file', lease_until = now() + interval '5 minutes', "
+                 "lease_message_id = 'holder' WHERE id = %s", (rid,))
+    result = pipeline.run_stage(Stage.FETCH, rid, "intruder")
+    assert result.outcome == "skipped" and "lease" in result.detail
+    assert _row(conn, rid)["lease_message_id"] == "holder"
+
+
+def test_message_returning_after_a_crash_is_counted_and_the_third_crash_fails(pipeline, conn):
+    rid = _submit(pipeline)
+    pipeline.run_stage(Stage.FETCH, rid, "m1")
+    # A worker took the transcribe message, then died twice mid-stage (lease left behind).
+    conn.execute("UPDATE reference_videos SET lease_until = now() + interval '20 minutes', "
+                 "lease_message_id = 'tm', crash_count = 1 WHERE id = %s", (rid,))
+    result = pipeline.run_stage(Stage.TRANSCRIBE, rid, "tm")  # redelivered after the second crash
+    assert result.outcome == "advanced"
+
+    conn.execute("UPDATE reference_videos SET lease_until = now() + interval '20 minutes', "
+                 "lease_message_id = 'em', crash_count = 2 WHERE id = %s", (rid,))
+    result = pipeline.run_stage(Stage.EXTRACT, rid, "em")
+    row = _row(conn, rid)
+    assert result.outcome == "failed"
+    assert row["status"] == "failed" and row["failed_stage"] == "extract"
+    assert row["error_message"] == ("extract: the extract stage stopped its worker 3 times "
+                                    "(killed or crashed mid-stage), so it was not tried again")
+
+
+def test_transient_errors_retry_then_fail_with_the_cause(pipeline, conn, monkeypatch):
+    rid = _submit(pipeline)
+
+    def flaky(url, dest):
+        raise TransientError("the server answered 503 Service Unavailable")
+
+    monkeypatch.setattr(pipeline.tools.downloader, "fetch", flaky)
+    outcomes = [pipeline.run_stage(Stage.FETCH, rid, "m").outcome for _ in range(3)]
+    assert outcomes == ["retry", "retry", "failed"]
+    row = _row(conn, rid)
+    assert row["status"] == "failed" and row["failed_stage"] == "fetch"
+    assert row["error_message"] == "fetch: gave up after 3 attempts: the server answered 503 Service Unavailable"
+
+
+def test_permanent_error_fails_at_once(pipeline, conn, monkeypatch):
+    rid = _submit(pipeline)
+
+    def gone(url, dest):
+        raise PermanentError("the server answered 404 Not Found")
+
+    monkeypatch.setattr(pipeline.tools.downloader, "fetch", gone)
+    assert pipeline.run_stage(Stage.FETCH, rid, "m").outcome == "failed"
+    row = _row(conn, rid)
+    assert (row["status"], row["error_message"]) == ("failed", "fetch: the server answered 404 Not Found")
+    audit = conn.execute("SELECT event_type, correlation_id, summary FROM audit_log WHERE entity_id = %s "
+                         "ORDER BY created_at", (str(rid),)).fetchall()
+    assert [a["event_type"] for a in audit] == ["reference.submitted", "reference.fetch.started",
+                                                "reference.fetch.failed"]
+    assert {a["correlation_id"] for a in audit} == {row["correlation_id"]}
+
+
+def test_submitting_a_known_url_reports_the_existing_row(pipeline):
+    first = submit_reference(pipeline.pool, ReferenceSubmission(url="https://Example.com/v/2.mp4?utm_source=x",
+                                                                submitted_by="a"))
+    second = submit_reference(pipeline.pool, ReferenceSubmission(url="https://example.com/v/2.mp4",
+                                                                 submitted_by="b"))
+    assert first.created and not second.created
+    assert second.id == first.id and second.status == "queued"
