@@ -85,7 +85,7 @@ def _truncate_all(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         tables = conn.execute(
             """
-            SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
+            SELECT format('%%I.%%I', schemaname, tablename) FROM pg_tables
             WHERE schemaname IN ('public', 'auth') AND NOT (schemaname = 'public' AND tablename = ANY(%s))
             """,
             (sorted(SEEDED_TABLES),),
