@@ -22,6 +22,7 @@ from psycopg.rows import dict_row
 from flashflow_core.config import Settings
 from flashflow_core.migrate import migrate
 from tests.openai_server import openai_server  # noqa: F401 - fixture
+from tests.media_server import media_server  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -1,0 +1,502 @@
+"""The Downloader behind yt-dlp: fetches one video, guarded against SSRF, and classifies failures.
+
+Every HTTP request yt-dlp makes (the extractor's page and API calls, the media download, each
+fragment, each redirect hop) goes through one request handler that refuses addresses the
+AddressPolicy forbids and connects only to the addresses it checked, which also defeats DNS
+rebinding. Proxies from the environment are ignored and ffmpeg is hidden from yt-dlp, because
+either would make requests outside that handler. Failures become PermanentError, TransientError
+or SiteThrottled with a message a person can act on.
+
+Limits of the guard: a host on FLASHFLOW_FETCH_ALLOW_HOSTS is trusted whatever it resolves to;
+curl_cffi and requests are not used, so sites that want browser impersonation may refuse us.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import functools
+import http.client
+import logging
+import re
+import socket
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import av
+import yt_dlp
+from yt_dlp.downloader import get_suitable_downloader
+from yt_dlp.downloader.dash import DashSegmentsFD
+from yt_dlp.downloader.hls import HlsFD
+from yt_dlp.downloader.http import HttpFD
+from yt_dlp.extractor import gen_extractor_classes
+from yt_dlp.networking._urllib import HTTPHandler, ProxyHandler, RedirectHandler, UrllibRH
+from yt_dlp.networking.exceptions import HTTPError, RequestError, TransportError
+from yt_dlp.utils import ContentTooShortError, ExtractorError, GeoRestrictedError, UnsupportedError
+
+from flashflow_core.adapters.base import AdapterError, FetchedMedia, PermanentError, SiteThrottled, TransientError
+from flashflow_core.adapters.netguard import AddressPolicy, AddressRefused, check_scheme
+from flashflow_core.config import Settings
+
+log = logging.getLogger(__name__)
+
+# The smallest file with picture and sound, plain HTTP(S) first. On a bare file URL yt-dlp knows
+# no codecs and only the `!=?none` clause (unknown passes) or the last one matches.
+FORMAT = (
+    "worst[acodec!=none][vcodec!=none][protocol^=http]/worst[acodec!=none][vcodec!=none]"
+    "/worst[acodec!=?none][vcodec!=?none]/worst[acodec!=none]/worst"
+)
+VIDEO_NAME = "video"
+_NATIVE_DOWNLOADERS = (HttpFD, HlsFD, DashSegmentsFD)
+_MB = 1024 * 1024
+
+
+# ---- the guarded request handler -----------------------------------------------------------
+
+class _GuardError(RequestError):
+    """Carries one of our errors through yt-dlp's request stack unchanged."""
+
+    def __init__(self, error: AdapterError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _guarded_connection(policy: AddressPolicy, address: tuple[str, int], timeout: Any = None,
+                        source_address: tuple[str, int] | None = None) -> socket.socket:
+    """Resolve, check every address, then connect to one of exactly those addresses."""
+    host, port = address
+    try:
+        infos = policy.resolve(host, port)
+    except AdapterError as exc:
+        raise _GuardError(exc) from exc
+    last: OSError | None = None
+    for family, kind, proto, _, sockaddr in infos:
+        sock = socket.socket(family, kind, proto)
+        try:
+            if isinstance(timeout, (int, float)):
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as exc:
+            sock.close()
+            last = exc
+    assert last is not None
+    raise last
+
+
+class _GuardedHTTPHandler(HTTPHandler):
+    def __init__(self, policy: AddressPolicy, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._policy = policy
+
+    def _connection(self, conn_class: type[http.client.HTTPConnection], *args: Any, **kwargs: Any):
+        conn = conn_class(*args, **kwargs)
+        conn._create_connection = functools.partial(_guarded_connection, self._policy)  # type: ignore[attr-defined]
+        if self._source_address is not None:
+            conn.source_address = (self._source_address, 0)
+        return conn
+
+    def http_open(self, req: urllib.request.Request):
+        return self.do_open(functools.partial(self._connection, http.client.HTTPConnection), req)
+
+    def https_open(self, req: urllib.request.Request):
+        return self.do_open(functools.partial(self._connection, http.client.HTTPSConnection), req,
+                            context=self._context)
+
+
+class _GuardedRedirectHandler(RedirectHandler):
+    def __init__(self, policy: AddressPolicy) -> None:
+        super().__init__()
+        self._policy = policy
+
+    def http_error_302(self, req, fp, code, msg, headers):  # noqa: ANN001 - urllib's signature
+        location = headers.get("location") or headers.get("uri")
+        if location:
+            newurl = urljoin(req.full_url, location)
+            try:
+                self._policy.check_url(newurl)
+            except AdapterError as exc:
+                fp.close()
+                raise _GuardError(type(exc)(f"{exc} (the URL redirected to {newurl})")) from exc
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+
+class _GuardedUrllibRH(UrllibRH):
+    """yt-dlp's urllib handler with the address policy applied to every request and redirect."""
+
+    _SUPPORTED_URL_SCHEMES = ("http", "https")
+
+    def __init__(self, *, policy: AddressPolicy, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._policy = policy
+
+    def _create_instance(self, proxies, cookiejar, legacy_ssl_support=None):  # noqa: ANN001 - yt-dlp's signature
+        opener = urllib.request.OpenerDirector()
+        for handler in (
+            ProxyHandler(proxies),
+            _GuardedHTTPHandler(
+                self._policy, debuglevel=0, source_address=self.source_address,
+                context=self._make_sslcontext(legacy_ssl_support=legacy_ssl_support),
+            ),
+            urllib.request.HTTPCookieProcessor(cookiejar),
+            urllib.request.UnknownHandler(),
+            urllib.request.HTTPDefaultErrorHandler(),
+            urllib.request.HTTPErrorProcessor(),
+            _GuardedRedirectHandler(self._policy),
+        ):
+            opener.add_handler(handler)
+        opener.addheaders = []
+        return opener
+
+    def _send(self, request):  # noqa: ANN001 - yt-dlp's signature
+        try:
+            self._policy.check_url(request.url)
+        except AdapterError as exc:
+            raise _GuardError(exc) from exc
+        return super()._send(request)
+
+
+class _GuardedYoutubeDL(yt_dlp.YoutubeDL):
+    """A YoutubeDL whose only request handler is the guarded one."""
+
+    def __init__(self, params: dict[str, Any], policy: AddressPolicy) -> None:
+        self._policy = policy
+        super().__init__(params)
+
+    @functools.cached_property
+    def _request_director(self):
+        return self.build_request_director([functools.partial(_GuardedUrllibRH, policy=self._policy)])
+
+
+class _YtDlpLog:
+    """Routes yt-dlp's messages to Python logging; its errors also arrive as exceptions."""
+
+    def debug(self, msg: str) -> None:
+        log.debug("yt-dlp: %s", msg)
+
+    info = debug
+    error = debug
+
+    def warning(self, msg: str) -> None:
+        log.warning("yt-dlp: %s", msg)
+
+
+# ---- the downloader ------------------------------------------------------------------------
+
+class YtDlpDownloader:
+    """Downloads the smallest file with sound for one video URL, within size and duration limits."""
+
+    def __init__(self, settings: Settings, max_fetch_s: float = 900.0) -> None:
+        self.policy = AddressPolicy.from_entries(settings.fetch_allow_hosts)
+        self.allowed_extractors = list(settings.fetch_allowed_extractors)
+        self.max_bytes = int(settings.fetch_max_filesize_mb * _MB)
+        self.max_mb = settings.fetch_max_filesize_mb
+        self.max_duration_s = settings.fetch_max_duration_s
+        self.socket_timeout_s = settings.fetch_socket_timeout_s
+        self.retries = settings.fetch_retries
+        self.max_fetch_s = max_fetch_s
+
+    def fetch(self, url: str, dest_dir: Path) -> FetchedMedia:
+        """Download `url` into `dest_dir` as video.<ext>; raise a classified AdapterError on failure."""
+        url = url.strip()
+        check_scheme(url)
+        self.policy.check_url(url)
+        extractors = self.extractors_for(url)
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        site = site_of(url)
+        try:
+            info = self._download(url, dest_dir, extractors)
+            path = self._downloaded_file(info, dest_dir)
+            duration = self._check_file(path)
+        except Exception as exc:
+            _remove_partials(dest_dir)
+            if isinstance(exc, AdapterError):
+                raise
+            raise classify(exc, site) from exc
+        return FetchedMedia(
+            path=path,
+            extractor=str(info.get("extractor_key") or info.get("extractor") or "unknown"),
+            video_id=info.get("id"),
+            title=info.get("title"),
+            duration_s=duration,
+            filesize=path.stat().st_size,
+            webpage_url=str(info.get("webpage_url") or url),
+        )
+
+    def extractors_for(self, url: str) -> list[str]:
+        """yt-dlp's names of the extractors this URL may use; PermanentError when none (no network)."""
+        host = urlsplit(url).hostname or ""
+        generic_ok = self.policy.host_allowlisted(host)
+        allowed = [ie for ie in gen_extractor_classes() if self._extractor_allowed(ie, generic_ok)]
+        first = next((ie for ie in gen_extractor_classes() if ie.suitable(url)), None)
+        if first is None or first not in allowed:
+            if first is None or first.ie_key() == "Generic":
+                raise PermanentError(
+                    f"refused: {host} is not a supported video site (allowed: "
+                    f"{', '.join(self.allowed_extractors)}); pages of other hosts are only read when "
+                    "FLASHFLOW_FETCH_ALLOW_HOSTS lists the host"
+                )
+            raise PermanentError(
+                f"refused: the {first.ie_key()} extractor is not allowed (FLASHFLOW_FETCH_ALLOWED_EXTRACTORS)"
+            )
+        return [re.escape(ie.IE_NAME.lower()) for ie in allowed]
+
+    def _extractor_allowed(self, ie: Any, generic_ok: bool) -> bool:
+        names = (ie.ie_key(), ie.IE_NAME)
+        if ie.ie_key() == "Generic" and generic_ok:
+            return True
+        return any(re.fullmatch(pattern, name, re.IGNORECASE) for pattern in self.allowed_extractors for name in names)
+
+    def _params(self, dest_dir: Path, extractors: list[str], hook: Any) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "outtmpl": {"default": str(dest_dir / f"{VIDEO_NAME}.%(ext)s")},
+            "restrictfilenames": True,
+            "noplaylist": True,
+            "allowed_extractors": extractors,
+            "socket_timeout": self.socket_timeout_s,
+            "retries": self.retries,
+            "fragment_retries": self.retries,
+            "extractor_retries": self.retries,
+            "file_access_retries": 0,
+            "logger": _YtDlpLog(),
+            "quiet": True,
+            "noprogress": True,
+            "no_warnings": False,
+            "color": {"stdout": "never", "stderr": "never"},
+            "consoletitle": False,
+            "progress_hooks": [hook],
+            "overwrites": True,
+            "continuedl": False,
+            "cachedir": False,
+            "fixup": "never",
+            # Env proxies and ffmpeg would both open connections outside the guarded handler.
+            "proxy": "",
+            "ffmpeg_location": str(dest_dir),
+            "external_downloader": {"default": "native"},
+            "hls_prefer_native": True,
+        }
+
+    def _download(self, url: str, dest_dir: Path, extractors: list[str]) -> dict[str, Any]:
+        deadline = time.monotonic() + self.max_fetch_s
+
+        def hook(progress: dict[str, Any]) -> None:
+            if progress.get("status") != "downloading":
+                return
+            size = max(progress.get("total_bytes") or 0, progress.get("downloaded_bytes") or 0)
+            if size > self.max_bytes:
+                raise _GuardError(PermanentError(f"the file is larger than the {self.max_mb:g} MB limit "
+                                                 "(FLASHFLOW_FETCH_MAX_FILESIZE_MB)"))
+            if time.monotonic() > deadline:
+                raise _GuardError(TransientError(f"the download took longer than {self.max_fetch_s:g} s"))
+
+        with _GuardedYoutubeDL(self._params(dest_dir, extractors, hook), self.policy) as ydl:
+            info = ydl.extract_info(url, download=False)
+            if info is None:
+                raise PermanentError("yt-dlp found nothing to download at this URL")
+            self._check_metadata(info, ydl)
+            return ydl.process_ie_result(info, download=True)
+
+    def _check_metadata(self, info: dict[str, Any], ydl: yt_dlp.YoutubeDL) -> None:
+        """Refuse from what the site says, before any media byte is fetched."""
+        if info.get("_type", "video") != "video":
+            raise PermanentError("the URL is a playlist or profile, not a single video")
+        if info.get("is_live") or info.get("live_status") in ("is_live", "is_upcoming"):
+            raise PermanentError("the URL is a live stream, not a recorded video")
+        duration = info.get("duration")
+        if duration and duration > self.max_duration_s:
+            raise PermanentError(self._too_long(duration))
+        size = info.get("filesize") or info.get("filesize_approx")
+        if size and size > self.max_bytes:
+            raise PermanentError(f"the file is larger than the {self.max_mb:g} MB limit "
+                                 f"(the site says {size / _MB:.0f} MB; FLASHFLOW_FETCH_MAX_FILESIZE_MB)")
+        for fmt in info.get("requested_formats") or [info]:
+            if get_suitable_downloader(dict(fmt), ydl.params) not in _NATIVE_DOWNLOADERS:
+                raise PermanentError(f"the video is only offered over {fmt.get('protocol')}, "
+                                     "which this fetcher does not download")
+
+    def _too_long(self, duration: float) -> str:
+        return (f"the video is {duration:.0f} s long; the limit is {self.max_duration_s:g} s "
+                "(FLASHFLOW_FETCH_MAX_DURATION_S)")
+
+    def _downloaded_file(self, info: dict[str, Any], dest_dir: Path) -> Path:
+        files = [Path(d["filepath"]) for d in info.get("requested_downloads") or [] if d.get("filepath")]
+        if not files or not files[0].is_file():
+            raise PermanentError("yt-dlp skipped the download without an error (nothing was saved)")
+        path = files[0].resolve()
+        if path.parent != dest_dir.resolve() or not path.name.startswith(VIDEO_NAME + "."):
+            raise PermanentError(f"yt-dlp saved an unexpected file name: {path.name}")
+        return path
+
+    def _check_file(self, path: Path) -> float:
+        """Check the saved file's size, that it decodes, and its real duration; return the duration."""
+        size = path.stat().st_size
+        if size == 0:
+            raise PermanentError("the file is empty")
+        if size > self.max_bytes:
+            raise PermanentError(f"the file is larger than the {self.max_mb:g} MB limit "
+                                 "(FLASHFLOW_FETCH_MAX_FILESIZE_MB)")
+        duration = probe_duration(path)
+        if duration > self.max_duration_s:
+            raise PermanentError(self._too_long(duration))
+        return duration
+
+
+# ---- checking the file ---------------------------------------------------------------------
+
+def probe_duration(path: Path) -> float:
+    """Demux the whole file and decode its first frame; return the seconds it really holds."""
+    not_playable = "the file is not a playable video (could not decode)"
+    try:
+        with av.open(str(path)) as container:
+            streams = [s for s in container.streams if s.type in ("video", "audio")]
+            if not streams:
+                raise PermanentError("the file has no audio or video track: it is not a video")
+            declared = container.duration / av.time_base if container.duration else None
+            first = container.streams.video[0] if container.streams.video else streams[0]
+            decoded, end = False, 0.0
+            for packet in container.demux(*streams):
+                stamp = packet.pts if packet.pts is not None else packet.dts
+                if stamp is not None and packet.time_base is not None:
+                    end = max(end, float((stamp + (packet.duration or 0)) * packet.time_base))
+                if not decoded and packet.stream is first:
+                    decoded = bool(packet.decode())
+            if not decoded:
+                raise PermanentError(not_playable)
+    except av.error.FFmpegError as exc:
+        raise PermanentError(f"{not_playable}: {exc.strerror or exc}") from exc
+    if declared and end < declared - max(1.0, 0.05 * declared):
+        raise PermanentError(f"the file is truncated: it holds {end:.1f} s of the {declared:.1f} s it announces")
+    return end or (declared or 0.0)
+
+
+def _remove_partials(dest_dir: Path) -> None:
+    for leftover in dest_dir.glob(f"{VIDEO_NAME}.*"):
+        leftover.unlink(missing_ok=True)
+
+
+# ---- classifying failures ------------------------------------------------------------------
+
+_ALIASES = {"youtu.be": "youtube.com", "vm.tiktok.com": "tiktok.com", "vt.tiktok.com": "tiktok.com",
+            "instagr.am": "instagram.com"}
+_THROTTLED = re.compile(
+    r"not a bot|ip address is blocked|ip blocked|your ip|rate.?limit|too many requests|temporarily blocked", re.I
+)
+_GONE = (
+    (re.compile(r"private", re.I), "the video is private"),
+    (re.compile(r"log(ged)? ?in|sign ?in|cookies|members.only|subscri", re.I), "the video needs a logged-in account"),
+    (re.compile(r"removed|deleted|terminated|no longer available|does not exist|not exist", re.I),
+     "the video was removed"),
+    (re.compile(r"unavailable|not available|copyright", re.I), "the video is unavailable"),
+    (re.compile(r"age.?(restricted|gate|verif)|inappropriate", re.I), "the video is age-restricted"),
+)
+
+
+def site_of(url: str) -> str:
+    """The site a URL belongs to, in the form the fetch throttling keys use (tiktok.com, 127.0.0.1)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host in _ALIASES:
+        return _ALIASES[host]
+    parts = host.split(".")
+    if len(parts) > 2 and not host.replace(".", "").isdigit():
+        host = ".".join(parts[-2:])
+    return host
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and everything it wraps (yt-dlp's exc_info and cause, Python's __cause__)."""
+    seen: list[BaseException] = []
+    todo = [exc]
+    while todo and len(seen) < 20:
+        current = todo.pop(0)
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        exc_info = getattr(current, "exc_info", None)
+        todo += [exc_info[1] if isinstance(exc_info, tuple) and len(exc_info) > 1 else None,
+                 getattr(current, "cause", None) if isinstance(getattr(current, "cause", None), BaseException)
+                 else None,
+                 getattr(current, "reason", None) if isinstance(getattr(current, "reason", None), BaseException)
+                 else None,
+                 current.__cause__, current.__context__]
+    return seen
+
+
+def _plain(exc: BaseException) -> str:
+    text = getattr(exc, "orig_msg", None) or str(exc)
+    text = re.sub(r"^(ERROR: )?(\[[^\]]+\] )?([\w-]+: )?", "", text.strip())
+    return re.sub(r";? ?please report this issue on .*$", "", text, flags=re.S | re.I).strip()
+
+
+def _retry_after(error: HTTPError) -> float | None:
+    value = error.response.get_header("Retry-After") if error.response is not None else None
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    when = email.utils.parsedate_to_datetime(value) if email.utils.parsedate_tz(value) else None
+    return max(0.0, when.timestamp() - time.time()) if when else None
+
+
+def _from_http(error: HTTPError, site: str) -> AdapterError:
+    status, reason = error.status, error.reason or ""
+    answered = f"the server answered {status} {reason}".rstrip()
+    if status == 429:
+        after = _retry_after(error)
+        wait = f"; it asks us to wait {after:.0f} s" if after is not None else ""
+        return SiteThrottled(f"{site} is limiting our requests ({status} Too Many Requests){wait}", site, after)
+    if status == 404:
+        return PermanentError(f"{answered}: the video is gone or the URL is wrong")
+    if status == 410:
+        return PermanentError(f"{answered}: the video was removed")
+    if status == 401:
+        return PermanentError(f"{answered}: the video needs a logged-in account")
+    if status == 403:
+        return TransientError(f"{answered}: access was refused (an expired link or a block); it may work later")
+    if status in (408, 425) or status >= 500:
+        return TransientError(f"{answered}: a problem on the server's side; it may work later")
+    return PermanentError(f"{answered}: the server refused the request")
+
+
+def classify(exc: BaseException, site: str) -> AdapterError:
+    """Turn a yt-dlp failure into PermanentError, TransientError or SiteThrottled, in plain words."""
+    chain = _chain(exc)
+    for error in chain:
+        if isinstance(error, _GuardError):
+            return error.error
+        if isinstance(error, AdapterError):
+            return error
+    for error in chain:
+        if isinstance(error, HTTPError):
+            return _from_http(error, site)
+    text = " ".join(_plain(e) for e in chain)
+    if _THROTTLED.search(text):
+        return SiteThrottled(f"{site} is blocking or rate-limiting us: {_plain(exc)}", site)
+    for error in chain:
+        if isinstance(error, GeoRestrictedError):
+            return PermanentError(f"the video is not available in this server's country (geo-blocked): "
+                                  f"{_plain(error)}")
+        if isinstance(error, UnsupportedError):
+            return PermanentError("the page is HTML, not a video (no video found on it)")
+        if isinstance(error, (TransportError, ContentTooShortError, TimeoutError, ConnectionError)):
+            what = "timed out" if "timed out" in text.lower() else "failed"
+            return TransientError(f"the connection to {site} {what}: {_plain(error)}")
+    if "did not get any data blocks" in text.lower():
+        return PermanentError("the file is empty")
+    if "requested format is not available" in text.lower():
+        return PermanentError("the site offers no downloadable format for this video")
+    for pattern, meaning in _GONE:
+        if pattern.search(text):
+            return PermanentError(f"{meaning}: {_plain(exc)}")
+    extractor_error = next((e for e in chain if isinstance(e, ExtractorError)), None)
+    if extractor_error is not None and not extractor_error.expected:
+        return TransientError(f"yt-dlp could not read the page (the site may have changed): {_plain(exc)}")
+    if extractor_error is not None:
+        return PermanentError(f"the site says: {_plain(extractor_error)}")
+    return TransientError(f"the download failed: {_plain(exc)}")
