@@ -2,7 +2,8 @@
 
 `MediaServer` serves `root/<name>` at `/files/<name>` and any route added with `add_*`:
 status answers (404, 500, 429 with Retry-After...), redirects, HTML pages, bodies sent without
-Content-Length (chunked or until close), and slow answers. Every request is counted in `hits`.
+Content-Length (chunked or until close), slow answers, and sequences of answers (a server that
+fails, then recovers). Every request is counted in `hits`.
 Start one with `serve(host=...)` (port 0: the OS picks), or use the `media_server` fixture.
 """
 
@@ -52,7 +53,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = unquote(self.path.split("?", 1)[0])
         with self.server.lock:
             self.server.hits.append((self.command, self.path))
-        route = self.server.routes.get(path) or self.server.file_route(path)
+        route = self.server.next_route(path) or self.server.file_route(path)
         if route is None:
             route = Route(404, b"not found", {"Content-Type": "text/plain"})
         if route.delay_s:
@@ -104,9 +105,17 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, host: str, root: Path) -> None:
         super().__init__((host, 0), _Handler)
         self.root = root
-        self.routes: dict[str, Route] = {}
+        self.routes: dict[str, list[Route]] = {}
         self.hits: list[tuple[str, str]] = []
         self.lock = threading.Lock()
+
+    def next_route(self, path: str) -> Route | None:
+        """The route's next answer: answers are given in order and the last one repeats."""
+        with self.lock:
+            answers = self.routes.get(path)
+            if not answers:
+                return None
+            return answers.pop(0) if len(answers) > 1 else answers[0]
 
     def file_route(self, path: str) -> Route | None:
         if not path.startswith("/files/"):
@@ -140,9 +149,10 @@ class MediaServer:
         wanted = "/" + path.lstrip("/") if path is not None else None
         return sum(1 for _, p in self.hits if wanted is None or unquote(p.split("?", 1)[0]) == wanted)
 
-    def add(self, path: str, route: Route) -> str:
-        """Answer `route` on `path`; return the route's URL."""
-        self._server.routes["/" + path.lstrip("/")] = route
+    def add(self, path: str, *routes: Route) -> str:
+        """Answer `routes` on `path`, one per request in order, the last one repeating; return the URL."""
+        with self._server.lock:
+            self._server.routes["/" + path.lstrip("/")] = list(routes)
         return self.url(path)
 
     def add_file(self, path: str, src: Path, content_type: str = "video/mp4", **options: object) -> str:

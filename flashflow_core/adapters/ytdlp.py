@@ -1,29 +1,23 @@
-"""The Downloader behind yt-dlp: fetches one video, guarded against SSRF, and classifies failures.
+"""The Downloader behind yt-dlp: fetches one video within size and duration limits, and
+classifies failures into PermanentError, TransientError or SiteThrottled with plain-words messages.
 
-Every HTTP request yt-dlp makes (the extractor's page and API calls, the media download, each
-fragment, each redirect hop) goes through one request handler that refuses addresses the
-AddressPolicy forbids and connects only to the addresses it checked, which also defeats DNS
-rebinding. Proxies from the environment are ignored and ffmpeg is hidden from yt-dlp, because
-either would make requests outside that handler. Failures become PermanentError, TransientError
-or SiteThrottled with a message a person can act on.
-
-Limits of the guard: a host on FLASHFLOW_FETCH_ALLOW_HOSTS is trusted whatever it resolves to;
-curl_cffi and requests are not used, so sites that want browser impersonation may refuse us.
+Every request goes through the guarded handler of `ytdlp_guard` (SSRF: see netguard). Proxies
+from the environment are ignored and ffmpeg is hidden from yt-dlp, because either would make
+requests outside that handler. The generic extractor (any web page) is only used for hosts that
+FLASHFLOW_FETCH_ALLOW_HOSTS lists; other hosts need an extractor from
+FLASHFLOW_FETCH_ALLOWED_EXTRACTORS. Limits of the guard: a host listed by name is trusted whatever
+it resolves to; sites that want browser impersonation (curl_cffi) may refuse us.
 """
 
 from __future__ import annotations
 
 import email.utils
-import functools
-import http.client
 import logging
 import re
-import socket
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import av
 import yt_dlp
@@ -32,12 +26,12 @@ from yt_dlp.downloader.dash import DashSegmentsFD
 from yt_dlp.downloader.hls import HlsFD
 from yt_dlp.downloader.http import HttpFD
 from yt_dlp.extractor import gen_extractor_classes
-from yt_dlp.networking._urllib import HTTPHandler, ProxyHandler, RedirectHandler, UrllibRH
-from yt_dlp.networking.exceptions import HTTPError, RequestError, TransportError
+from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import ContentTooShortError, ExtractorError, GeoRestrictedError, UnsupportedError
 
 from flashflow_core.adapters.base import AdapterError, FetchedMedia, PermanentError, SiteThrottled, TransientError
-from flashflow_core.adapters.netguard import AddressPolicy, AddressRefused, check_scheme
+from flashflow_core.adapters.netguard import AddressPolicy, check_scheme
+from flashflow_core.adapters.ytdlp_guard import GuardedYoutubeDL, GuardError
 from flashflow_core.config import Settings
 
 log = logging.getLogger(__name__)
@@ -51,127 +45,6 @@ FORMAT = (
 VIDEO_NAME = "video"
 _NATIVE_DOWNLOADERS = (HttpFD, HlsFD, DashSegmentsFD)
 _MB = 1024 * 1024
-
-
-# ---- the guarded request handler -----------------------------------------------------------
-
-class _GuardError(RequestError):
-    """Carries one of our errors through yt-dlp's request stack unchanged."""
-
-    def __init__(self, error: AdapterError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-def _guarded_connection(policy: AddressPolicy, address: tuple[str, int], timeout: Any = None,
-                        source_address: tuple[str, int] | None = None) -> socket.socket:
-    """Resolve, check every address, then connect to one of exactly those addresses."""
-    host, port = address
-    try:
-        infos = policy.resolve(host, port)
-    except AdapterError as exc:
-        raise _GuardError(exc) from exc
-    last: OSError | None = None
-    for family, kind, proto, _, sockaddr in infos:
-        sock = socket.socket(family, kind, proto)
-        try:
-            if isinstance(timeout, (int, float)):
-                sock.settimeout(timeout)
-            if source_address:
-                sock.bind(source_address)
-            sock.connect(sockaddr)
-            return sock
-        except OSError as exc:
-            sock.close()
-            last = exc
-    assert last is not None
-    raise last
-
-
-class _GuardedHTTPHandler(HTTPHandler):
-    def __init__(self, policy: AddressPolicy, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._policy = policy
-
-    def _connection(self, conn_class: type[http.client.HTTPConnection], *args: Any, **kwargs: Any):
-        conn = conn_class(*args, **kwargs)
-        conn._create_connection = functools.partial(_guarded_connection, self._policy)  # type: ignore[attr-defined]
-        if self._source_address is not None:
-            conn.source_address = (self._source_address, 0)
-        return conn
-
-    def http_open(self, req: urllib.request.Request):
-        return self.do_open(functools.partial(self._connection, http.client.HTTPConnection), req)
-
-    def https_open(self, req: urllib.request.Request):
-        return self.do_open(functools.partial(self._connection, http.client.HTTPSConnection), req,
-                            context=self._context)
-
-
-class _GuardedRedirectHandler(RedirectHandler):
-    def __init__(self, policy: AddressPolicy) -> None:
-        super().__init__()
-        self._policy = policy
-
-    def http_error_302(self, req, fp, code, msg, headers):  # noqa: ANN001 - urllib's signature
-        location = headers.get("location") or headers.get("uri")
-        if location:
-            newurl = urljoin(req.full_url, location)
-            try:
-                self._policy.check_url(newurl)
-            except AdapterError as exc:
-                fp.close()
-                raise _GuardError(type(exc)(f"{exc} (the URL redirected to {newurl})")) from exc
-        return super().http_error_302(req, fp, code, msg, headers)
-
-    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
-
-
-class _GuardedUrllibRH(UrllibRH):
-    """yt-dlp's urllib handler with the address policy applied to every request and redirect."""
-
-    _SUPPORTED_URL_SCHEMES = ("http", "https")
-
-    def __init__(self, *, policy: AddressPolicy, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._policy = policy
-
-    def _create_instance(self, proxies, cookiejar, legacy_ssl_support=None):  # noqa: ANN001 - yt-dlp's signature
-        opener = urllib.request.OpenerDirector()
-        for handler in (
-            ProxyHandler(proxies),
-            _GuardedHTTPHandler(
-                self._policy, debuglevel=0, source_address=self.source_address,
-                context=self._make_sslcontext(legacy_ssl_support=legacy_ssl_support),
-            ),
-            urllib.request.HTTPCookieProcessor(cookiejar),
-            urllib.request.UnknownHandler(),
-            urllib.request.HTTPDefaultErrorHandler(),
-            urllib.request.HTTPErrorProcessor(),
-            _GuardedRedirectHandler(self._policy),
-        ):
-            opener.add_handler(handler)
-        opener.addheaders = []
-        return opener
-
-    def _send(self, request):  # noqa: ANN001 - yt-dlp's signature
-        try:
-            self._policy.check_url(request.url)
-        except AdapterError as exc:
-            raise _GuardError(exc) from exc
-        return super()._send(request)
-
-
-class _GuardedYoutubeDL(yt_dlp.YoutubeDL):
-    """A YoutubeDL whose only request handler is the guarded one."""
-
-    def __init__(self, params: dict[str, Any], policy: AddressPolicy) -> None:
-        self._policy = policy
-        super().__init__(params)
-
-    @functools.cached_property
-    def _request_director(self):
-        return self.build_request_director([functools.partial(_GuardedUrllibRH, policy=self._policy)])
 
 
 class _YtDlpLog:
@@ -195,6 +68,10 @@ class YtDlpDownloader:
     def __init__(self, settings: Settings, max_fetch_s: float = 900.0) -> None:
         self.policy = AddressPolicy.from_entries(settings.fetch_allow_hosts)
         self.allowed_extractors = list(settings.fetch_allowed_extractors)
+        try:
+            self._extractor_patterns = [re.compile(p, re.IGNORECASE) for p in self.allowed_extractors]
+        except re.error as exc:
+            raise ValueError(f"FLASHFLOW_FETCH_ALLOWED_EXTRACTORS: {exc.pattern!r} is not a valid pattern ({exc})") from exc
         self.max_bytes = int(settings.fetch_max_filesize_mb * _MB)
         self.max_mb = settings.fetch_max_filesize_mb
         self.max_duration_s = settings.fetch_max_duration_s
@@ -248,10 +125,9 @@ class YtDlpDownloader:
         return [re.escape(ie.IE_NAME.lower()) for ie in allowed]
 
     def _extractor_allowed(self, ie: Any, generic_ok: bool) -> bool:
-        names = (ie.ie_key(), ie.IE_NAME)
         if ie.ie_key() == "Generic" and generic_ok:
             return True
-        return any(re.fullmatch(pattern, name, re.IGNORECASE) for pattern in self.allowed_extractors for name in names)
+        return any(p.fullmatch(name) for p in self._extractor_patterns for name in (ie.ie_key(), ie.IE_NAME))
 
     def _params(self, dest_dir: Path, extractors: list[str], hook: Any) -> dict[str, Any]:
         return {
@@ -276,7 +152,8 @@ class YtDlpDownloader:
             "continuedl": False,
             "cachedir": False,
             "fixup": "never",
-            # Env proxies and ffmpeg would both open connections outside the guarded handler.
+            # ffmpeg and proxies would open connections outside the guarded handler: no proxy,
+            # and point yt-dlp at a folder without ffmpeg (HLS would otherwise fall back to it).
             "proxy": "",
             "ffmpeg_location": str(dest_dir),
             "external_downloader": {"default": "native"},
@@ -291,12 +168,12 @@ class YtDlpDownloader:
                 return
             size = max(progress.get("total_bytes") or 0, progress.get("downloaded_bytes") or 0)
             if size > self.max_bytes:
-                raise _GuardError(PermanentError(f"the file is larger than the {self.max_mb:g} MB limit "
+                raise GuardError(PermanentError(f"the file is larger than the {self.max_mb:g} MB limit "
                                                  "(FLASHFLOW_FETCH_MAX_FILESIZE_MB)"))
             if time.monotonic() > deadline:
-                raise _GuardError(TransientError(f"the download took longer than {self.max_fetch_s:g} s"))
+                raise GuardError(TransientError(f"the download took longer than {self.max_fetch_s:g} s"))
 
-        with _GuardedYoutubeDL(self._params(dest_dir, extractors, hook), self.policy) as ydl:
+        with GuardedYoutubeDL(self._params(dest_dir, extractors, hook), self.policy) as ydl:
             info = ydl.extract_info(url, download=False)
             if info is None:
                 raise PermanentError("yt-dlp found nothing to download at this URL")
@@ -388,6 +265,12 @@ _ALIASES = {"youtu.be": "youtube.com", "vm.tiktok.com": "tiktok.com", "vt.tiktok
 _THROTTLED = re.compile(
     r"not a bot|ip address is blocked|ip blocked|your ip|rate.?limit|too many requests|temporarily blocked", re.I
 )
+_HTTP_TEXT = re.compile(r"HTTP Error (\d{3}):? ?([A-Za-z' -]*)")
+_NETWORK_TEXT = re.compile(
+    r"timed out|connection (?:reset|refused|aborted)|broken pipe|incomplete ?read|bytes read|"
+    r"network is unreachable|temporary failure in name resolution|eof occurred",
+    re.I,
+)
 _GONE = (
     (re.compile(r"private", re.I), "the video is private"),
     (re.compile(r"log(ged)? ?in|sign ?in|cookies|members.only|subscri", re.I), "the video needs a logged-in account"),
@@ -444,11 +327,9 @@ def _retry_after(error: HTTPError) -> float | None:
     return max(0.0, when.timestamp() - time.time()) if when else None
 
 
-def _from_http(error: HTTPError, site: str) -> AdapterError:
-    status, reason = error.status, error.reason or ""
+def _from_http(status: int, reason: str, site: str, after: float | None = None) -> AdapterError:
     answered = f"the server answered {status} {reason}".rstrip()
     if status == 429:
-        after = _retry_after(error)
         wait = f"; it asks us to wait {after:.0f} s" if after is not None else ""
         return SiteThrottled(f"{site} is limiting our requests ({status} Too Many Requests){wait}", site, after)
     if status == 404:
@@ -464,18 +345,26 @@ def _from_http(error: HTTPError, site: str) -> AdapterError:
     return PermanentError(f"{answered}: the server refused the request")
 
 
+def _network_error(site: str, text: str, detail: str) -> TransientError:
+    what = "timed out" if "timed out" in text.lower() else "failed"
+    return TransientError(f"the connection to {site} {what}: {detail}")
+
+
 def classify(exc: BaseException, site: str) -> AdapterError:
     """Turn a yt-dlp failure into PermanentError, TransientError or SiteThrottled, in plain words."""
     chain = _chain(exc)
     for error in chain:
-        if isinstance(error, _GuardError):
+        if isinstance(error, GuardError):
             return error.error
         if isinstance(error, AdapterError):
             return error
     for error in chain:
         if isinstance(error, HTTPError):
-            return _from_http(error, site)
+            return _from_http(error.status, error.reason or "", site, _retry_after(error))
     text = " ".join(_plain(e) for e in chain)
+    answered = _HTTP_TEXT.search(text)  # after retries, the download reports the status only as text
+    if answered:
+        return _from_http(int(answered[1]), answered[2].strip(), site)
     if _THROTTLED.search(text):
         return SiteThrottled(f"{site} is blocking or rate-limiting us: {_plain(exc)}", site)
     for error in chain:
@@ -485,8 +374,9 @@ def classify(exc: BaseException, site: str) -> AdapterError:
         if isinstance(error, UnsupportedError):
             return PermanentError("the page is HTML, not a video (no video found on it)")
         if isinstance(error, (TransportError, ContentTooShortError, TimeoutError, ConnectionError)):
-            what = "timed out" if "timed out" in text.lower() else "failed"
-            return TransientError(f"the connection to {site} {what}: {_plain(error)}")
+            return _network_error(site, text, _plain(error))
+    if _NETWORK_TEXT.search(text):
+        return _network_error(site, text, _plain(exc))
     if "did not get any data blocks" in text.lower():
         return PermanentError("the file is empty")
     if "requested format is not available" in text.lower():

@@ -7,9 +7,11 @@ not, and plays the private address a fetch must never reach.
 from __future__ import annotations
 
 import json
+import logging
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from yt_dlp.networking.common import Response
@@ -18,7 +20,8 @@ from yt_dlp.utils import DownloadError, ExtractorError, GeoRestrictedError
 
 from flashflow_core.adapters.base import PermanentError, SiteThrottled, TransientError
 from flashflow_core.adapters.netguard import AddressPolicy, AddressRefused
-from flashflow_core.adapters.ytdlp import YtDlpDownloader, _guarded_connection, _GuardError, classify
+from flashflow_core.adapters.ytdlp import YtDlpDownloader, classify
+from flashflow_core.adapters.ytdlp_guard import GuardError, guarded_connection
 from flashflow_core.config import Settings
 from tests.conftest import FIXTURES
 from tests.media_server import MediaServer, Route, serve
@@ -54,10 +57,13 @@ def fetch_error(downloader: YtDlpDownloader, url: str, dest: Path) -> Exception:
 
 # ---- success -------------------------------------------------------------------------------
 
-def test_good_mp4_is_saved_under_a_fixed_name(media_server: MediaServer, tmp_path: Path) -> None:
+def test_good_mp4_is_saved_under_a_fixed_name(
+    media_server: MediaServer, tmp_path: Path, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     url = media_server.add_file("clips/My Clip (1).mp4", SHORT)
     dest = tmp_path / "dest"
-    media = make_downloader().fetch(url, dest)
+    with caplog.at_level(logging.DEBUG, logger="flashflow_core.adapters.ytdlp"):
+        media = make_downloader().fetch(url, dest)
     assert media.path == (dest / "video.mp4").resolve()
     assert media.path.read_bytes() == SHORT.read_bytes()
     assert media.filesize == SHORT.stat().st_size
@@ -65,7 +71,27 @@ def test_good_mp4_is_saved_under_a_fixed_name(media_server: MediaServer, tmp_pat
     assert media.duration_s == pytest.approx(3.0, abs=0.1)
     assert media.webpage_url == url
     assert [p.name for p in dest.iterdir()] == ["video.mp4"]
-    assert all(method == "GET" for method, _ in media_server.hits)
+    assert media_server.hits == [("GET", urlsplit(url).path)] * 2  # the extractor's look, then the download
+    assert capfd.readouterr() == ("", ""), "yt-dlp wrote to the console"
+    assert any(r.getMessage().startswith("yt-dlp: [generic]") for r in caplog.records)
+
+
+def test_server_error_during_download_is_retried(media_server: MediaServer, tmp_path: Path) -> None:
+    good = Route(200, SHORT.read_bytes(), {"Content-Type": "video/mp4"})
+    failing = Route(503, b"busy", {"Content-Type": "text/plain"})
+    url = media_server.add("flaky.mp4", good, failing, good)
+    media = make_downloader(fetch_retries=1).fetch(url, tmp_path / "dest")
+    assert media.path.read_bytes() == SHORT.read_bytes()
+    assert media_server.hit_count("flaky.mp4") == 3
+
+
+def test_server_error_during_download_without_retries_is_transient(media_server: MediaServer, tmp_path: Path) -> None:
+    good = Route(200, SHORT.read_bytes(), {"Content-Type": "video/mp4"})
+    url = media_server.add("flaky.mp4", good, Route(503, b"busy", {"Content-Type": "text/plain"}), good)
+    error = fetch_error(make_downloader(fetch_retries=0), url, tmp_path / "dest")
+    assert type(error) is TransientError
+    assert "503 Service Unavailable" in str(error)
+    assert media_server.hit_count("flaky.mp4") == 2
 
 
 def test_chunked_mp4_without_content_length_downloads(media_server: MediaServer, tmp_path: Path) -> None:
@@ -256,12 +282,12 @@ def test_connection_goes_to_the_checked_address_only(
     media_server: MediaServer, private_server: MediaServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     policy = AddressPolicy.from_entries(["127.0.0.1"])
-    with _guarded_connection(policy, ("127.0.0.1", media_server.port), 2.0) as sock:
+    with guarded_connection(policy, ("127.0.0.1", media_server.port), 2.0) as sock:
         assert sock.getpeername() == ("127.0.0.1", media_server.port)
     monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: [
         (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.2", private_server.port))])
-    with pytest.raises(_GuardError) as caught:
-        _guarded_connection(policy, ("innocent.example", private_server.port), 2.0)
+    with pytest.raises(GuardError) as caught:
+        guarded_connection(policy, ("innocent.example", private_server.port), 2.0)
     assert isinstance(caught.value.error, AddressRefused)
 
 
@@ -344,3 +370,23 @@ def test_classify_429_reads_an_http_date_retry_after() -> None:
     assert isinstance(error, SiteThrottled)
     assert error.site == "tiktok.com"
     assert error.retry_after_s is not None and error.retry_after_s > 3600
+
+
+@pytest.mark.parametrize(
+    ("message", "kind", "words"),
+    [
+        ("ERROR: [download] Got error: HTTP Error 503: Service Unavailable", TransientError,
+         "the server answered 503 Service Unavailable"),
+        ("ERROR: [download] Got error: HTTP Error 404: Not Found", PermanentError, "the video is gone"),
+        ("ERROR: [download] Got error: <urlopen error [Errno 104] Connection reset by peer>", TransientError,
+         "the connection to tiktok.com failed"),
+        ("ERROR: [download] Got error: The read operation timed out", TransientError,
+         "the connection to tiktok.com timed out"),
+        ("ERROR: [download] Did not get any data blocks", PermanentError, "the file is empty"),
+    ],
+)
+def test_classify_errors_reported_only_as_text(message: str, kind: type, words: str) -> None:
+    """After its own retries, yt-dlp's downloader reports the last error as a message, without the cause."""
+    error = classify(DownloadError(message), "tiktok.com")
+    assert type(error) is kind
+    assert words in str(error)
