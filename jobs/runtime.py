@@ -37,8 +37,9 @@ class Runtime:
     def tools(self) -> Toolkit:
         return Toolkit(self.settings)
 
-    @cached_property
+    @property
     def pipeline(self) -> Pipeline:
+        """The stage runner over the current pool (cheap: built per use, so a reopened pool is seen)."""
         return Pipeline(self.pool, self.settings, self.tools)
 
     @cached_property

@@ -1,0 +1,127 @@
+"""The Winners Bank commands, called in process as `flashflow ...`, with a real worker running."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+
+import pytest
+from rich.console import Console
+
+from tests.conftest import FIXTURES, drain
+from workers.cli import main
+
+pytestmark = pytest.mark.timeout(600)
+
+
+@pytest.fixture
+def cli(settings, monkeypatch):
+    """Run `flashflow ARGS` in process with the test's settings; returns (exit code, stdout, stderr)."""
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("REDIS_URL", settings.redis_url)
+    monkeypatch.setenv("FLASHFLOW_STORAGE_ROOT", str(settings.media_root))
+    monkeypatch.setenv("FLASHFLOW_HOME", str(settings.home))
+    monkeypatch.setenv("FLASHFLOW_FETCH_ALLOW_HOSTS", "127.0.0.1")
+    monkeypatch.setenv("FLASHFLOW_LOG_FORMAT", "text")
+
+    def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+        if stdin is not None:
+            monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        out = io.StringIO()
+        code = main(list(args), console=Console(file=out, width=200, highlight=False))
+        return code, out.getvalue(), ""
+
+    return run
+
+
+def _status(conn, reference_id: str) -> dict:
+    return conn.execute("SELECT * FROM reference_videos WHERE id = %s", (reference_id,)).fetchone()
+
+
+def test_enqueue_prints_one_line_per_url_and_dedupes(cli, broker, worker, media_server, conn):
+    shutil.copy(FIXTURES / "speech_only.mp4", media_server.root / "a.mp4")
+    url = media_server.url("files/a.mp4")
+    code, out, _ = cli("enqueue", url, url + "?utm_source=tiktok&fbclid=abc", "ftp://example.com/x.mp4")
+    lines = [line.split("\t") for line in out.strip().splitlines()]
+    assert code == 1  # one URL was refused
+    assert lines[0][1:3] == ["queued", "new"]
+    assert lines[1][0] == lines[0][0] and lines[1][2] == "existing"
+    assert lines[2][0] == "refused" and "http" in lines[2][2]
+    drain(broker, worker)
+    assert _status(conn, lines[0][0])["status"] == "ready"
+    code, out, _ = cli("enqueue", url)
+    assert code == 0 and out.split("\t")[1:3] == ["ready", "existing"]
+
+
+def test_attach_file_resumes_a_failed_fetch(cli, broker, worker, media_server, conn):
+    code, out, _ = cli("enqueue", media_server.add_status("private.mp4", 403))
+    reference_id = out.split("\t")[0]
+    drain(broker, worker)
+    assert _status(conn, reference_id)["status"] == "failed"
+
+    code, out, _ = cli("attach-file", reference_id, str(FIXTURES / "speech_only.mp4"))
+    assert code == 0 and "needs_transcription" in out
+    drain(broker, worker)
+    row = _status(conn, reference_id)
+    assert row["status"] == "ready", row["error_message"]
+    transcript = conn.execute("SELECT transcript_text FROM reference_assets WHERE reference_video_id = %s "
+                              "AND asset_type = 'transcript'", (reference_id,)).fetchone()
+    assert "nobody talks about" in transcript["transcript_text"].lower()
+
+
+def test_attach_file_refuses_a_ready_row_and_a_non_video(cli, broker, worker, media_server, conn, tmp_path):
+    shutil.copy(FIXTURES / "speech_only.mp4", media_server.root / "b.mp4")
+    _, out, _ = cli("enqueue", media_server.url("files/b.mp4"))
+    reference_id = out.split("\t")[0]
+    drain(broker, worker)
+    code, _, _ = cli("attach-file", reference_id, str(FIXTURES / "speech_only.mp4"))
+    assert code == 1
+    assert _status(conn, reference_id)["status"] == "ready"
+    text = tmp_path / "notes.txt"
+    text.write_text("not a video")
+    assert cli("attach-file", reference_id, str(text))[0] == 1
+
+
+def test_attach_transcript_from_stdin_resumes_at_extraction(cli, broker, worker, media_server, conn):
+    shutil.copy(FIXTURES / "no_speech_no_text.mp4", media_server.root / "quiet.mp4")
+    _, out, _ = cli("enqueue", media_server.url("files/quiet.mp4"))
+    reference_id = out.split("\t")[0]
+    drain(broker, worker)
+    assert _status(conn, reference_id)["failed_stage"] == "extract"
+
+    code, out, _ = cli("attach-transcript", reference_id, "-",
+                       stdin="Wait, you are washing your face wrong. Link in bio.")
+    assert code == 0
+    drain(broker, worker)
+    row = _status(conn, reference_id)
+    assert row["status"] == "ready", row["error_message"]
+    extract = conn.execute("SELECT spoken_hook, cta FROM reference_extracts WHERE reference_video_id = %s",
+                           (reference_id,)).fetchone()
+    assert extract["spoken_hook"] == "Wait, you are washing your face wrong."
+    assert "link in bio" in extract["cta"].lower()
+
+
+def test_retry_starts_again_from_the_failed_stage(cli, broker, worker, media_server, conn):
+    url = media_server.add_status("later.mp4", 404)
+    _, out, _ = cli("enqueue", url)
+    reference_id = out.split("\t")[0]
+    drain(broker, worker)
+    assert _status(conn, reference_id)["failed_stage"] == "fetch"
+
+    media_server.add_file("later.mp4", FIXTURES / "speech_only.mp4")
+    code, out, _ = cli("retry", reference_id)
+    assert code == 0 and "retrying from fetch" in out
+    drain(broker, worker)
+    assert _status(conn, reference_id)["status"] == "ready"
+    assert cli("retry", reference_id)[0] == 1  # ready rows are not retried
+
+
+def test_status_json_counts_and_failures(cli, broker, worker, media_server, conn):
+    cli("enqueue", media_server.add_status("gone.mp4", 404))
+    drain(broker, worker)
+    code, out, _ = cli("status", "--json")
+    report = json.loads(out)
+    assert code == 0
+    assert report["counts"]["failed"] == 1 and report["counts"]["ready"] == 0
+    assert report["failures"][0]["stage"] == "fetch" and "404" in report["failures"][0]["error"]
