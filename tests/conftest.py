@@ -11,12 +11,13 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 import psycopg
 import pytest
 import redis
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from flashflow_core.config import Settings
@@ -47,9 +48,9 @@ def server_urls() -> tuple[str, str]:
 
 
 def _with_dbname(url: str, dbname: str) -> str:
-    params = conninfo_to_dict(url)
-    params["dbname"] = dbname
-    return make_conninfo(**params)
+    """`url` pointed at database `dbname`, as a postgresql:// URL (what Settings accepts)."""
+    params = {k: str(v) for k, v in conninfo_to_dict(url).items() if k != "dbname"}
+    return f"postgresql:///{quote(dbname, safe='')}?{urlencode(params)}"
 
 
 @pytest.fixture(scope="session")

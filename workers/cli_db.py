@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+import psycopg
 from rich.table import Table
 
 from flashflow_core.config import Settings
@@ -26,6 +27,9 @@ def cmd_migrate(args: argparse.Namespace, ctx) -> int:
         applied = migrate(ctx.settings.database_url)
     except MigrationError as exc:
         ctx.err.print(f"flashflow migrate: {exc}", markup=False)
+        return 1
+    except psycopg.Error as exc:
+        ctx.err.print(f"flashflow migrate: database error: {exc}", markup=False)
         return 1
     for m in applied:
         ctx.console.print(f"applied {m.filename}", markup=False)
