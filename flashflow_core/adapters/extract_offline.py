@@ -21,6 +21,7 @@ FAST_CUTS_FIRST_2S = 2
 HIGH_MOTION = 0.10
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+_CLAUSE_END = re.compile(r"(?<=[,;:–—])\s+")
 _WORD = re.compile(r"[a-z0-9']+")
 _N = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
 
@@ -123,13 +124,24 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(" ".join(text.split())) if s.strip()]
 
 
+def clauses(sentence: str) -> list[str]:
+    """`sentence` split after clause punctuation (, ; : dashes)."""
+    return [c.strip() for c in _CLAUSE_END.split(sentence) if c.strip()]
+
+
 def spoken_hook(transcript: Transcript) -> _SpokenHook:
-    """The first spoken sentence; the first segment when no sentence ends within MAX_HOOK_CHARS."""
+    """The first spoken sentence. Speech recognisers often join sentences with commas: a first
+    sentence longer than PUNCHY_MAX_WORDS is cut to its first clause (when that has 3+ words),
+    and one with no end within MAX_HOOK_CHARS falls back to the first segment."""
     if not transcript.has_speech:
         return _SpokenHook("", None)
     spoken = [s for s in transcript.segments if s.text.strip()]
     start = spoken[0].start if spoken else None
     first = sentences(_spoken_text(transcript))[0]
+    if len(first.split()) > PUNCHY_MAX_WORDS:
+        lead = clauses(first)[0].rstrip(",;:–— ")
+        if len(lead.split()) >= 3 and lead != first:
+            first = lead
     if len(first) > MAX_HOOK_CHARS and spoken:
         first = spoken[0].text
     return _SpokenHook(_trim(first), start)
@@ -148,7 +160,15 @@ def _spoken_cta(transcript: Transcript) -> str:
     if not transcript.has_speech:
         return ""
     matching = [s for s in sentences(_spoken_text(transcript)) if CTA_PATTERN.search(s)]
-    return _trim(matching[-1]) if matching else ""
+    if not matching:
+        return ""
+    cta = matching[-1]
+    if len(cta.split()) > PUNCHY_MAX_WORDS:
+        # A long run-on sentence: keep it from the first clause that asks for the action.
+        parts = clauses(cta)
+        first = next((i for i, part in enumerate(parts) if CTA_PATTERN.search(part)), 0)
+        cta = " ".join(parts[first:])
+    return _trim(cta)
 
 
 def _on_screen_cta(screen_text: list[ScreenText]) -> str:

@@ -52,9 +52,9 @@ def test_video_with_speech_and_text_reaches_ready(broker, worker, media_server, 
 
     extract = conn.execute("SELECT * FROM reference_extracts WHERE reference_video_id = %s",
                            (reference_id,)).fetchone()
-    assert extract["spoken_hook"].lower().startswith("stop scrolling")
+    assert extract["spoken_hook"].lower().rstrip(".,") == "stop scrolling if you have dry skin"
     assert "DRY SKIN FIX" in (extract["on_screen_hook"] or "").upper()
-    assert "cart" in extract["cta"].lower() or "shop now" in extract["cta"].lower()
+    assert "get yours" in extract["cta"].lower() and not extract["cta"].lower().startswith("stop")
     assert extract["hook_family"] == "pattern_interrupt"
     assert 0 <= extract["quality_score"] <= 100
 
