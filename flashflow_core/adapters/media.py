@@ -224,8 +224,8 @@ def sample_frames(path: Path, times: Sequence[float], max_side: int | None = Non
                 if frame.pts in seen:
                     continue
                 seen.add(frame.pts)
-                array = frame.to_ndarray(format="rgb24", width=size[0], height=size[1]) if size else \
-                    frame.to_ndarray(format="rgb24")
+                scale = {"width": size[0], "height": size[1]} if size else {}
+                array = frame.to_ndarray(format="rgb24", **scale)
                 out.append((round((frame.time or 0.0) - origin, 3), array))
         except av.error.FFmpegError as exc:
             raise PermanentError(f"the file is not a playable video (decoding failed: {_reason(exc)})") from exc

@@ -86,7 +86,7 @@ class OpenAITranscriber:
         text = (getattr(result, "text", "") or "").strip()
         segments = [Segment(round(s.start, 2), round(s.end, 2), s.text.strip())
                     for s in (getattr(result, "segments", None) or []) if s.text.strip()]
-        language = getattr(result, "language", None)
+        language = getattr(result, "language", None)  # as the API names it: whisper-1 says "english"
         log.info("transcribed", extra={"engine": self.name, "segments": len(segments),
                                        "transcribe_s": round(time.monotonic() - started, 2)})
         return Transcript(text=text, language=language, segments=segments, engine=self.name)
