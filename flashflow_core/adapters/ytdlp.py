@@ -1,12 +1,12 @@
 """The Downloader behind yt-dlp: fetches one video within size and duration limits, and
 classifies failures into PermanentError, TransientError or SiteThrottled with plain-words messages.
 
-Every request goes through the guarded handler of `ytdlp_guard` (SSRF: see netguard). Proxies
+Every request goes through the guarded handlers of `ytdlp_guard` (SSRF: see netguard). Proxies
 from the environment are ignored and ffmpeg is hidden from yt-dlp, because either would make
-requests outside that handler. The generic extractor (any web page) is only used for hosts that
+requests outside those handlers. The generic extractor (any web page) is only used for hosts that
 FLASHFLOW_FETCH_ALLOW_HOSTS lists; other hosts need an extractor from
-FLASHFLOW_FETCH_ALLOWED_EXTRACTORS. Limits of the guard: a host listed by name is trusted whatever
-it resolves to; sites that want browser impersonation (curl_cffi) may refuse us.
+FLASHFLOW_FETCH_ALLOWED_EXTRACTORS. Limit of the guard: a host listed by name is trusted whatever
+it resolves to.
 """
 
 from __future__ import annotations
@@ -71,7 +71,9 @@ class YtDlpDownloader:
         try:
             self._extractor_patterns = [re.compile(p, re.IGNORECASE) for p in self.allowed_extractors]
         except re.error as exc:
-            raise ValueError(f"FLASHFLOW_FETCH_ALLOWED_EXTRACTORS: {exc.pattern!r} is not a valid pattern ({exc})") from exc
+            raise ValueError(
+                f"FLASHFLOW_FETCH_ALLOWED_EXTRACTORS: {exc.pattern!r} is not a valid pattern ({exc})"
+            ) from exc
         self.max_bytes = int(settings.fetch_max_filesize_mb * _MB)
         self.max_mb = settings.fetch_max_filesize_mb
         self.max_duration_s = settings.fetch_max_duration_s
@@ -120,7 +122,9 @@ class YtDlpDownloader:
                     "FLASHFLOW_FETCH_ALLOW_HOSTS lists the host"
                 )
             raise PermanentError(
-                f"refused: the {first.ie_key()} extractor is not allowed (FLASHFLOW_FETCH_ALLOWED_EXTRACTORS)"
+                f"refused: this URL needs yt-dlp's {first.ie_key()} extractor, which "
+                "FLASHFLOW_FETCH_ALLOWED_EXTRACTORS does not list (is it a channel, playlist or profile "
+                "rather than one video?)"
             )
         return [re.escape(ie.IE_NAME.lower()) for ie in allowed]
 

@@ -1,17 +1,17 @@
 """yt-dlp's networking with the address policy applied to every request, redirect and connection.
 
-`GuardedYoutubeDL` has a single request handler: yt-dlp's urllib handler, changed so that
-- each request's URL is checked before it is sent (the extractor's page and API calls, the media
-  download, each fragment);
-- each redirect's target is checked before it is followed;
-- each connection resolves the host itself, checks EVERY address, and connects only to those
-  addresses, so a DNS answer that changes between the check and the connection (rebinding) is
-  caught at the connection.
+`GuardedYoutubeDL` has two request handlers, both changed so that each request's URL is checked
+before it is sent (the extractor's page and API calls, the media download, each fragment) and
+each redirect's target before it is followed:
+- yt-dlp's urllib handler, for ordinary requests. Each connection resolves the host itself,
+  checks EVERY address and connects only to those, so a DNS answer that changes between the
+  check and the connection (rebinding) is caught at the connection.
+- yt-dlp's curl_cffi handler, only for requests that ask for browser impersonation (TikTok).
+  libcurl resolves and connects by itself, so redirects are followed here, hop by hop, and each
+  hop's checked addresses are pinned with CURLOPT_RESOLVE: libcurl connects to those only.
 A refusal travels through yt-dlp as `GuardError`, a RequestError that carries our AdapterError.
-
-Left out on purpose: proxies; the requests and curl_cffi handlers (they resolve and follow
-redirects where we cannot check), so sites that want browser impersonation may refuse us; and
-FTP, file and data URLs.
+Left out on purpose: proxies (the proxy, not this code, would resolve and connect), yt-dlp's
+requests handler, and FTP, file and data URLs.
 """
 
 from __future__ import annotations
@@ -23,12 +23,18 @@ import urllib.request
 from typing import Any
 from urllib.parse import urljoin
 
+import curl_cffi.requests
 import yt_dlp
+from curl_cffi.const import CurlOpt
+from yt_dlp.networking._curlcffi import CurlCFFIRH
+from yt_dlp.networking._helper import get_redirect_method
 from yt_dlp.networking._urllib import HTTPHandler, RedirectHandler, UrllibRH
 from yt_dlp.networking.exceptions import RequestError
 
-from flashflow_core.adapters.base import AdapterError
-from flashflow_core.adapters.netguard import AddressPolicy
+from flashflow_core.adapters.base import AdapterError, PermanentError
+from flashflow_core.adapters.netguard import AddressPolicy, check_scheme
+
+_REDIRECT_CODES = (301, 302, 303, 307, 308)
 
 
 class GuardError(RequestError):
@@ -97,7 +103,7 @@ class _GuardedRedirectHandler(RedirectHandler):
                 self._policy.check_url(newurl)
             except AdapterError as exc:
                 fp.close()
-                raise GuardError(type(exc)(f"{exc} (the URL redirected to {newurl})")) from exc
+                raise _refuse_redirect(exc, newurl) from exc
         return super().http_error_302(req, fp, code, msg, headers)
 
     http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
@@ -138,8 +144,75 @@ class _GuardedUrllibRH(UrllibRH):
         return super()._send(request)
 
 
+def _refuse_redirect(exc: AdapterError, newurl: str) -> GuardError:
+    return GuardError(type(exc)(f"{exc} (the URL redirected to {newurl})"))
+
+
+class _GuardedCurlSession(curl_cffi.requests.Session):
+    """A curl_cffi session that follows redirects itself and pins every hop to checked addresses."""
+
+    def __init__(self, policy: AddressPolicy, **kwargs: Any) -> None:
+        super().__init__(trust_env=False, **kwargs)
+        self._policy = policy
+        self._base_options = dict(self.curl_options)
+
+    def _pin(self, url: str) -> None:
+        try:
+            parts = check_scheme(url)
+            port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+            infos = self._policy.resolve(parts.hostname or "", port)
+        except (AdapterError, ValueError) as exc:
+            raise GuardError(exc if isinstance(exc, AdapterError) else PermanentError(f"invalid URL {url}")) from exc
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        shown = ",".join(f"[{a}]" if ":" in a else a for a in addresses)
+        self.curl_options = {
+            **self._base_options,
+            CurlOpt.RESOLVE: [f"{parts.hostname}:{port}:{shown}"],
+            CurlOpt.PROXY: "",  # an empty proxy also stops libcurl reading *_proxy variables
+            CurlOpt.PROTOCOLS_STR: "http,https",
+            CurlOpt.FOLLOWLOCATION: 0,
+        }
+
+    def request(self, method: str, url: str, *args: Any, max_redirects: int | None = None,
+                allow_redirects: Any = None, **kwargs: Any) -> Any:
+        limit = 0 if allow_redirects is False else (5 if max_redirects is None else max_redirects)
+        headers = dict(kwargs.pop("headers", None) or {})
+        for hop in range(limit + 1):
+            self._pin(url)
+            response = super().request(method, url, *args, headers=headers, allow_redirects=False, **kwargs)
+            location = response.headers.get("location")
+            if response.status_code not in _REDIRECT_CODES or not location or limit == 0:
+                return response
+            response.close()
+            if hop == limit:
+                break
+            newurl = urljoin(url, location)
+            try:
+                self._policy.check_url(newurl)
+            except AdapterError as exc:
+                raise _refuse_redirect(exc, newurl) from exc
+            new_method = get_redirect_method(method, response.status_code)
+            dropped = {"cookie"} | ({"content-type", "content-length"} if new_method != method else set())
+            headers = {k: v for k, v in headers.items() if k.lower() not in dropped}
+            if new_method != method:
+                kwargs["data"] = None
+            method, url = new_method, newurl
+        raise GuardError(PermanentError(f"the URL redirected more than {limit} times"))
+
+
+class _GuardedCurlCFFIRH(CurlCFFIRH):
+    """yt-dlp's curl_cffi handler (browser impersonation) on the guarded session."""
+
+    def __init__(self, *, policy: AddressPolicy, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._policy = policy
+
+    def _create_instance(self, cookiejar=None):  # noqa: ANN001 - yt-dlp's signature
+        return _GuardedCurlSession(self._policy, cookies=cookiejar)
+
+
 class GuardedYoutubeDL(yt_dlp.YoutubeDL):
-    """A YoutubeDL whose only request handler is the guarded one."""
+    """A YoutubeDL whose only request handlers are the guarded ones."""
 
     def __init__(self, params: dict[str, Any], policy: AddressPolicy) -> None:
         self._policy = policy
@@ -147,4 +220,9 @@ class GuardedYoutubeDL(yt_dlp.YoutubeDL):
 
     @functools.cached_property
     def _request_director(self):
-        return self.build_request_director([functools.partial(_GuardedUrllibRH, policy=self._policy)])
+        return self.build_request_director(
+            [functools.partial(_GuardedUrllibRH, policy=self._policy),
+             functools.partial(_GuardedCurlCFFIRH, policy=self._policy)],
+            # curl_cffi only where impersonation is asked for (urllib cannot do it), as yt-dlp does.
+            [lambda handler, request: -100 if isinstance(handler, _GuardedCurlCFFIRH) else 0],
+        )

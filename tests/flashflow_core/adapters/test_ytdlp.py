@@ -19,9 +19,8 @@ from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import DownloadError, ExtractorError, GeoRestrictedError
 
 from flashflow_core.adapters.base import PermanentError, SiteThrottled, TransientError
-from flashflow_core.adapters.netguard import AddressPolicy, AddressRefused
+from flashflow_core.adapters.netguard import AddressRefused
 from flashflow_core.adapters.ytdlp import YtDlpDownloader, classify
-from flashflow_core.adapters.ytdlp_guard import GuardError, guarded_connection
 from flashflow_core.config import Settings
 from tests.conftest import FIXTURES
 from tests.media_server import MediaServer, Route, serve
@@ -204,6 +203,15 @@ def test_file_over_the_size_limit(media_server: MediaServer, tmp_path: Path, opt
     assert str(error) == "the file is larger than the 0.1 MB limit (FLASHFLOW_FETCH_MAX_FILESIZE_MB)"
 
 
+def test_download_that_takes_too_long_is_stopped(media_server: MediaServer, tmp_path: Path) -> None:
+    body = LONG.read_bytes() * 8  # ten 64 KiB chunks, 0.3 s apart
+    url = media_server.add("drip.mp4", Route(200, body, {"Content-Type": "video/mp4"}, chunk_delay_s=0.3))
+    downloader = YtDlpDownloader(Settings(fetch_allow_hosts=["127.0.0.1"], fetch_retries=0), max_fetch_s=1.0)
+    error = fetch_error(downloader, url, tmp_path / "dest")
+    assert type(error) is TransientError
+    assert str(error) == "the download took longer than 1 s"
+
+
 # ---- refused addresses ---------------------------------------------------------------------
 
 def test_file_url_is_refused(tmp_path: Path) -> None:
@@ -278,19 +286,6 @@ def test_dns_answer_that_changes_to_a_private_address_is_refused(
     assert private_server.hits == []
 
 
-def test_connection_goes_to_the_checked_address_only(
-    media_server: MediaServer, private_server: MediaServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    policy = AddressPolicy.from_entries(["127.0.0.1"])
-    with guarded_connection(policy, ("127.0.0.1", media_server.port), 2.0) as sock:
-        assert sock.getpeername() == ("127.0.0.1", media_server.port)
-    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: [
-        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.2", private_server.port))])
-    with pytest.raises(GuardError) as caught:
-        guarded_connection(policy, ("innocent.example", private_server.port), 2.0)
-    assert isinstance(caught.value.error, AddressRefused)
-
-
 # ---- extractor allowlist -------------------------------------------------------------------
 
 def test_generic_extractor_only_for_allowlisted_hosts() -> None:
@@ -305,8 +300,13 @@ def test_generic_extractor_only_for_allowlisted_hosts() -> None:
 def test_extractor_outside_the_allowlist_is_refused() -> None:
     downloader = make_downloader(fetch_allowed_extractors=["Youtube"])
     assert "youtube" in downloader.extractors_for("https://youtu.be/dQw4w9WgXcQ")
-    with pytest.raises(PermanentError, match=r"the TikTok extractor is not allowed"):
+    with pytest.raises(PermanentError, match=r"needs yt-dlp's TikTok extractor, which FLASHFLOW_FETCH_ALLOWED_"):
         downloader.extractors_for("https://www.tiktok.com/@scout2015/video/6718335390845095173")
+
+
+def test_channel_pages_are_refused_by_default() -> None:
+    with pytest.raises(PermanentError, match=r"needs yt-dlp's YoutubeTab extractor"):
+        make_downloader().extractors_for("https://www.youtube.com/@somechannel/videos")
 
 
 def test_host_not_allowlisted_gets_no_request_for_the_generic_extractor(
