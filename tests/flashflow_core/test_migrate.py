@@ -87,18 +87,25 @@ def flashflow_executable() -> Path:
     return path
 
 
-def test_concurrent_flashflow_migrate_runs_apply_each_migration_once(
-    empty_db: str, session_db_url: str, redis_url: str, tmp_path: Path
-) -> None:
-    env = {
+def cli_env(database_url: str, redis_url: str, tmp_path: Path) -> dict[str, str]:
+    """The test process's environment with the given servers and no other FlashFlow settings."""
+    return {
         **{k: v for k, v in os.environ.items() if not k.startswith("FLASHFLOW_")},
-        "DATABASE_URL": empty_db,
+        "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "FLASHFLOW_HOME": str(tmp_path / "home"),
         "FLASHFLOW_LOG_FORMAT": "text",
     }
+
+
+def test_concurrent_flashflow_migrate_runs_apply_each_migration_once(
+    empty_db: str, session_db_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    env = cli_env(empty_db, redis_url, tmp_path)
     command = [str(flashflow_executable()), "migrate"]
-    runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    runs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)
+    ]
     outputs = [run.communicate(timeout=240) for run in runs]
     for run, (out, err) in zip(runs, outputs):
         assert run.returncode == 0, f"flashflow migrate exited {run.returncode}:\n{out}\n{err}"
@@ -117,12 +124,8 @@ def test_flashflow_migrate_reports_an_edited_migration(empty_db: str, redis_url:
     assert migrate(empty_db)
     with psycopg.connect(empty_db, autocommit=True) as conn:
         conn.execute("UPDATE flashflow_migrations.applied SET checksum = 'tampered' WHERE name = 'supabase_auth'")
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("FLASHFLOW_")},
-        "DATABASE_URL": empty_db,
-        "REDIS_URL": redis_url,
-        "FLASHFLOW_HOME": str(tmp_path / "home"),
-    }
+    env = cli_env(empty_db, redis_url, tmp_path)
     done = subprocess.run([str(flashflow_executable()), "migrate"], env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 1
-    assert "flashflow migrate: migration 20261125000100_supabase_auth.sql was edited after it was applied" in done.stderr
+    assert done.returncode == 1, done.stderr
+    expected = "flashflow migrate: migration 20261125000100_supabase_auth.sql was edited after it was applied"
+    assert expected in done.stderr
