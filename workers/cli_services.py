@@ -70,11 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_up(args: argparse.Namespace, ctx) -> int:
     """Start the embedded servers for unset URLs (or find them running); print every URL."""
-    try:
-        settings = ctx.settings
-    except ServiceError as exc:
-        ctx.err.print(f"flashflow services up: {exc}", markup=False)
-        return 1
+    settings = ctx.settings
     for name, field in SETTING.items():
         ctx.console.print(f"{ENV_NAME[name]}={getattr(settings, field)}", markup=False)
     return 0
@@ -82,12 +78,7 @@ def cmd_up(args: argparse.Namespace, ctx) -> int:
 
 def cmd_down(args: argparse.Namespace, ctx) -> int:
     """Stop the embedded servers; external ones are left alone."""
-    try:
-        lines = stop_services(ctx.base_settings)
-    except ServiceError as exc:
-        ctx.err.print(f"flashflow services down: {exc}", markup=False)
-        return 1
-    for line in lines:
+    for line in stop_services(ctx.base_settings):
         ctx.console.print(line, markup=False)
     return 0
 

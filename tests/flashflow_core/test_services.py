@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import signal
 import subprocess
 import sys
@@ -16,14 +17,21 @@ import psycopg
 import pytest
 import redis
 
-from flashflow_core.embedded_common import RESERVED_PORTS, port_open, wait_gone
+from flashflow_core.embedded_common import RESERVED_PORTS, port_open, run_as_kwargs, wait_gone
 from flashflow_core.services import (
     STATE_FILE,
     ensure_services,
     services_status,
     stop_services,
 )
-from tests.embedded_home import FLASHFLOW, cli_env, embedded_settings, home, postmasters, valkeys  # noqa: F401 - fixture
+from tests.embedded_home import (
+    FLASHFLOW,
+    cli_env,
+    embedded_settings,
+    home_fixture,  # noqa: F401 - the `home` fixture
+    postmasters,
+    valkeys,
+)
 
 pytestmark = pytest.mark.embedded
 
@@ -146,8 +154,10 @@ def test_stale_state_after_a_crash_leads_to_a_fresh_start(home: Path) -> None:
     for name in ("postgres", "valkey"):
         os.kill(old[name]["pid"], signal.SIGKILL)
         assert wait_gone(old[name]["pid"], 10)
-    # After a reboot the pid in postmaster.pid may belong to an unrelated live process.
-    squatter = subprocess.Popen(["sleep", "60"])
+    # After a reboot the pid in postmaster.pid may belong to an unrelated live process of the
+    # server's own user, which Postgres itself would take for a running postmaster.
+    owner = pwd.getpwuid((home / "postgres").stat().st_uid).pw_name if os.geteuid() == 0 else None
+    squatter = subprocess.Popen(["sleep", "60"], **run_as_kwargs(owner))  # type: ignore[call-overload]
     try:
         pid_file = home / "postgres" / "postmaster.pid"
         lines = pid_file.read_text().splitlines()
@@ -214,7 +224,10 @@ def test_stop_closes_ports_ends_processes_and_keeps_data(home: Path) -> None:
 
     lines = stop_services(embedded_settings(home))
 
-    assert lines == [f"postgres: stopped (pid {state['postgres']['pid']})", f"valkey: stopped (pid {state['valkey']['pid']})"]
+    assert lines == [
+        f"postgres: stopped (pid {state['postgres']['pid']})",
+        f"valkey: stopped (pid {state['valkey']['pid']})",
+    ]
     assert not port_open(state["postgres"]["port"]) and not port_open(state["valkey"]["port"])
     assert postmasters(home) == [] and valkeys(home) == []
     assert _state(home) == {}
