@@ -1,0 +1,1 @@
+"""Schedules: the schedules.yaml model, crontab translation, and the single-fire ledger."""

@@ -1,0 +1,55 @@
+"""Rows and a connection pool for the scheduled-job tests: users, products, concepts, videos
+and subscriptions inserted into the real test database."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from flashflow_core.config import Settings
+from flashflow_core.db import make_pool
+
+
+def insert(conn: psycopg.Connection, table: str, **values: Any) -> dict[str, Any]:
+    """INSERT one row into public.<table> (or schema.table) and return it; dicts become JSONB."""
+    schema, _, name = table.rpartition(".")
+    values = {k: Jsonb(v) if isinstance(v, dict) else v for k, v in values.items()}
+    query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING *").format(
+        sql.Identifier(schema or "public", name),
+        sql.SQL(", ").join(map(sql.Identifier, values)),
+        sql.SQL(", ").join(sql.Placeholder() * len(values)),
+    )
+    return conn.execute(query, list(values.values())).fetchone()
+
+
+def make_user(conn: psycopg.Connection) -> uuid.UUID:
+    """A user in auth.users."""
+    user_id = uuid.uuid4()
+    insert(conn, "auth.users", id=user_id, email=f"{user_id.hex[:10]}@example.test")
+    return user_id
+
+
+def make_video(conn: psycopg.Connection, **values: Any) -> uuid.UUID:
+    """A video row with the given columns."""
+    return insert(conn, "videos", **values)["id"]
+
+
+def one(conn: psycopg.Connection, query: str, *params: Any) -> Any:
+    """The first column of the first row."""
+    row = conn.execute(query, params).fetchone()
+    return None if row is None else next(iter(row.values()))
+
+
+@pytest.fixture
+def pool(settings: Settings) -> Iterator[ConnectionPool]:
+    """A connection pool on the test database, as the workers use."""
+    the_pool = make_pool(settings, name="flashflow-test")
+    yield the_pool
+    the_pool.close()
