@@ -50,6 +50,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_demo)
 
 
+def _line(ctx, *fields: object) -> None:
+    """One tab-separated line on standard output, as scripts expect it (rich would expand tabs)."""
+    ctx.console.file.write("\t".join(str(f) for f in fields) + "\n")
+    ctx.console.file.flush()
+
+
 def _producer(ctx):
     """Broker, actors and runtime for a command that sends messages."""
     from jobs import runtime
@@ -96,12 +102,11 @@ def cmd_enqueue(args: argparse.Namespace, ctx) -> int:
             except ValidationError as exc:
                 refused += 1
                 reason = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
-                ctx.console.print(f"refused\t{url}\t{reason}", markup=False)
+                _line(ctx, "refused", url, reason)
                 progress.advance(task)
                 continue
             done = enqueue_submission(submission)
-            ctx.console.print(f"{done.id}\t{done.status}\t{'new' if done.created else 'existing'}\t{done.url}",
-                              markup=False)
+            _line(ctx, done.id, done.status, "new" if done.created else "existing", done.url)
             progress.advance(task)
     rt.close()
     return 1 if refused else 0
@@ -146,7 +151,7 @@ def cmd_attach_file(args: argparse.Namespace, ctx) -> int:
     finally:
         rt.close()
     send_stage(stage, args.id)
-    ctx.console.print(f"{args.id}\tneeds_transcription\tfile attached", markup=False)
+    _line(ctx, args.id, "needs_transcription", "file attached")
     return 0
 
 
@@ -168,7 +173,7 @@ def cmd_attach_transcript(args: argparse.Namespace, ctx) -> int:
     finally:
         rt.close()
     send_stage(stage, args.id)
-    ctx.console.print(f"{args.id}\tprocessing\ttranscript attached", markup=False)
+    _line(ctx, args.id, "processing", "transcript attached")
     return 0
 
 
@@ -187,7 +192,7 @@ def cmd_retry(args: argparse.Namespace, ctx) -> int:
                 code = 1
                 continue
             send_stage(stage, reference_id)
-            ctx.console.print(f"{reference_id}\tretrying from {stage}", markup=False)
+            _line(ctx, reference_id, f"retrying from {stage}")
     finally:
         rt.close()
     return code
