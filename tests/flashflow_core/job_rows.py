@@ -20,9 +20,12 @@ from flashflow_core.db import make_pool
 def insert(conn: psycopg.Connection, table: str, **values: Any) -> dict[str, Any]:
     """INSERT one row into public.<table> (or schema.table) and return it; dicts become JSONB."""
     schema, _, name = table.rpartition(".")
+    target = sql.Identifier(schema or "public", name)
+    if not values:
+        return conn.execute(sql.SQL("INSERT INTO {} DEFAULT VALUES RETURNING *").format(target)).fetchone()
     values = {k: Jsonb(v) if isinstance(v, dict) else v for k, v in values.items()}
     query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING *").format(
-        sql.Identifier(schema or "public", name),
+        target,
         sql.SQL(", ").join(map(sql.Identifier, values)),
         sql.SQL(", ").join(sql.Placeholder() * len(values)),
     )
