@@ -102,7 +102,25 @@ class Settings(BaseSettings):
     stage_max_retries: int = Field(default=5, ge=0, le=50)
     stage_max_attempts: int = Field(default=3, ge=1, le=50)
 
+    broker_maintenance_chance: int = Field(
+        default=10_000, ge=0, le=1_000_000,
+        description="Broker calls per million that also return dead workers' messages to their queues.",
+    )
+    broker_maintenance_interval_s: float = Field(
+        default=5.0, gt=0, le=300,
+        description="Each worker also runs that maintenance on every queue this often, and sends its heartbeat.",
+    )
+    dead_letter_ttl_days: float = Field(default=7.0, gt=0, description="How long dead-lettered messages are kept.")
+    intake_sweep_s: float = Field(
+        default=30.0, gt=0, le=3600,
+        description="Workers look for reference_videos rows inserted without a message this often (besides NOTIFY).",
+    )
+    health_file: Path | None = Field(
+        default=None, description="File a worker touches with each heartbeat (default HOME/worker.heartbeat).",
+    )
+
     metrics_port: int = Field(default=0, ge=0, le=65535, description="0 disables the Prometheus endpoint.")
+    metrics_addr: str = Field(default="0.0.0.0", description="Address the Prometheus endpoint listens on.")
     schedules_file: Path = Path("schedules.yaml")
 
     @field_validator("fetch_allow_hosts", "fetch_allowed_extractors", mode="before")
@@ -139,6 +157,11 @@ class Settings(BaseSettings):
     def media_root(self) -> Path:
         """Root folder of stored media."""
         return self.storage_root or self.home / "storage"
+
+    @property
+    def worker_health_file(self) -> Path:
+        """The file `flashflow healthcheck --worker` reads."""
+        return self.health_file or self.home / "worker.heartbeat"
 
 
 def _env_name(loc: tuple[object, ...]) -> str:

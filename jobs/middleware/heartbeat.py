@@ -1,0 +1,62 @@
+"""A worker's heartbeat and broker maintenance on a clock, independent of message traffic.
+
+Dramatiq's Redis broker sends a worker's heartbeat only as a side effect of its calls, and
+returns a dead worker's unacked messages only in "maintenance" that runs on a random share of
+calls. This thread does both for every declared queue every `interval_s`, so a SIGKILLed
+worker's messages are back on their queue about `heartbeat_timeout + interval_s` after the kill,
+and a worker busy with long CPU-bound stages still counts as alive. It also touches the health
+file that `flashflow healthcheck --worker` reads.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import dramatiq
+import redis
+
+log = logging.getLogger(__name__)
+
+
+class Heartbeat(dramatiq.Middleware):
+    """Runs `broker.maintain(queue)` for every queue every `interval_s` while the worker runs."""
+
+    def __init__(self, interval_s: float, health_file: Path | None = None) -> None:
+        self.interval_s = interval_s
+        self.health_file = health_file
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        if not hasattr(broker, "maintain"):
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, args=(broker,), name="flashflow-heartbeat", daemon=True)
+        self._thread.start()
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def beat(self, broker: dramatiq.Broker) -> None:
+        """One round: heartbeat and maintenance on every queue, then touch the health file."""
+        for queue in sorted(broker.all_queue_names()):
+            broker.maintain(queue)
+        if self.health_file is not None:
+            self.health_file.parent.mkdir(parents=True, exist_ok=True)
+            self.health_file.touch()
+
+    def _run(self, broker: dramatiq.Broker) -> None:
+        while not self._stop.is_set():
+            try:
+                self.beat(broker)
+            except redis.RedisError as exc:
+                log.warning("heartbeat failed; will try again", extra={"error": str(exc)})
+            except OSError as exc:
+                log.warning("could not touch the health file", extra={"path": str(self.health_file),
+                                                                        "error": str(exc)})
+            self._stop.wait(self.interval_s)

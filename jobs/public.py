@@ -1,0 +1,195 @@
+"""The jobs other systems may enqueue, the model of each one's arguments, and their JSON Schemas.
+
+Every declared actor is public unless it is listed in INTERNAL_ACTORS, so a new actor module
+is picked up by `python -m jobs.public` (and by the drift test) without being registered here.
+An actor's arguments are described by the model named in PAYLOAD_MODELS, or else by a model
+built from its signature and type hints (`Annotated[int, Field(ge=1)]` constraints included).
+Defaults always come from the signature, because that is what the actor does when one is left out.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import typing
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import dramatiq
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+
+# Sent only by the pipeline itself, each right after the stage before it committed.
+INTERNAL_ACTORS = frozenset({"fetch_reference", "transcribe_reference", "extract_reference"})
+
+# Actors whose arguments have a hand-written model ("module:Class"); field names must equal
+# the actor's parameter names (a test checks).
+PAYLOAD_MODELS: dict[str, str] = {
+    "enqueue_reference": "flashflow_core.winners.submit:ReferenceSubmission",
+    "rescue_stuck_references": "jobs.winners:RescuePayload",
+    "fetch_reference": "jobs.winners:ReferencePayload",
+    "transcribe_reference": "jobs.winners:ReferencePayload",
+    "extract_reference": "jobs.winners:ReferencePayload",
+}
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+class ArgumentsInvalid(Exception):
+    """A message's arguments do not fit its actor; the text names each problem."""
+
+
+@cache
+def _signature_model(fn: typing.Callable[..., Any]) -> type[BaseModel]:
+    hints = typing.get_type_hints(fn, include_extras=True)
+    fields: dict[str, Any] = {}
+    for name, param in inspect.signature(fn).parameters.items():
+        if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            continue
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[name] = (hints.get(name, Any), default)
+    return create_model(f"{fn.__name__}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def arguments_model(actor: dramatiq.Actor) -> type[BaseModel]:
+    """The pydantic model of `actor`'s arguments."""
+    target = PAYLOAD_MODELS.get(actor.actor_name)
+    if target is None:
+        return _signature_model(actor.fn)
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def validate_arguments(actor: dramatiq.Actor, args: list[Any] | tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Raise ArgumentsInvalid unless `actor` can be called with these arguments."""
+    signature = inspect.signature(actor.fn)
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise ArgumentsInvalid(f"the arguments do not fit {actor.actor_name}{signature}: {exc}") from None
+    bound.apply_defaults()
+    try:
+        arguments_model(actor).model_validate(dict(bound.arguments))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'arguments'}: {err['msg']}"
+                             for err in exc.errors())
+        raise ArgumentsInvalid(f"invalid arguments for {actor.actor_name}: {problems}") from None
+
+
+def public_actors(broker: dramatiq.Broker) -> dict[str, dramatiq.Actor]:
+    """{name: actor} of the declared actors other systems may enqueue."""
+    return {name: broker.get_actor(name) for name in sorted(broker.get_declared_actors())
+            if name not in INTERNAL_ACTORS}
+
+
+def job_schema(actor: dramatiq.Actor) -> dict[str, Any]:
+    """The JSON Schema of `actor`'s keyword arguments (`kwargs` of its message)."""
+    schema = arguments_model(actor).model_json_schema()
+    properties = schema.get("properties", {})
+    required = []
+    for name, param in inspect.signature(actor.fn).parameters.items():
+        if name not in properties:
+            continue
+        if param.default is inspect.Parameter.empty:
+            required.append(name)
+            properties[name].pop("default", None)
+        else:
+            properties[name]["default"] = param.default
+    doc = inspect.getdoc(actor.fn) or ""
+    ordered: dict[str, Any] = {
+        "$schema": SCHEMA_DIALECT,
+        "title": f"{actor.actor_name} arguments",
+        "description": doc.splitlines()[0] if doc else f"Arguments of {actor.actor_name}.",
+        "x-flashflow-actor": actor.actor_name,
+        "x-flashflow-queue": actor.queue_name,
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
+    if "$defs" in schema:
+        ordered["$defs"] = schema["$defs"]
+    return ordered
+
+
+def envelope_schema() -> dict[str, Any]:
+    """The JSON Schema of the message envelope every job is wrapped in."""
+    from jobs.poison import Envelope
+
+    schema = Envelope.model_json_schema()
+    return {"$schema": SCHEMA_DIALECT, **schema}
+
+
+def render_schemas(broker: dramatiq.Broker) -> dict[str, str]:
+    """{file name: text} of every schema file under schemas/."""
+    files = {f"{name}.json": job_schema(actor) for name, actor in public_actors(broker).items()}
+    files["message.json"] = envelope_schema()
+    return {name: json.dumps(schema, indent=2, ensure_ascii=False) + "\n" for name, schema in files.items()}
+
+
+def render_jobs_table(broker: dramatiq.Broker) -> str:
+    """The generated job reference of docs/producers.md (between its JOBS markers)."""
+    lines = ["| job (actor_name) | queue_name | kwargs | schema |", "| --- | --- | --- | --- |"]
+    for name, actor in public_actors(broker).items():
+        schema = job_schema(actor)
+        args = []
+        for arg, prop in schema["properties"].items():
+            kind = prop.get("type") or prop.get("format") or "see schema"
+            if "enum" in prop:
+                kind = "one of " + ", ".join(f"`{json.dumps(v)}`" for v in prop["enum"])
+            elif "anyOf" in prop:
+                kind = " or ".join(p.get("type", "?") for p in prop["anyOf"])
+            shown = f"`{arg}` ({kind})" if arg in schema["required"] else f"`{arg}` ({kind}, default `{json.dumps(prop.get('default'))}`)"
+            args.append(shown)
+        lines.append(f"| `{name}` | `{actor.queue_name}` | {', '.join(args) or 'none'} | "
+                     f"[schemas/{name}.json](../schemas/{name}.json) |")
+    return "\n".join(lines) + "\n"
+
+
+JOBS_BEGIN = "<!-- BEGIN GENERATED JOBS: python -m jobs.public -->\n"
+JOBS_END = "<!-- END GENERATED JOBS -->"
+
+
+def splice_jobs_table(doc: str, table: str) -> str:
+    """`doc` with the text between its JOBS markers replaced by `table`."""
+    start, end = doc.index(JOBS_BEGIN) + len(JOBS_BEGIN), doc.index(JOBS_END)
+    return doc[:start] + table + doc[end:]
+
+
+def _loaded_broker() -> dramatiq.Broker:
+    from dramatiq.brokers.stub import StubBroker
+
+    from jobs.registry import load_actors
+
+    if dramatiq.broker.global_broker is None:
+        dramatiq.set_broker(StubBroker())
+    load_actors()
+    return dramatiq.get_broker()
+
+
+def write_all(root: Path) -> list[Path]:
+    """Regenerate schemas/*.json and the job table of docs/producers.md under `root`."""
+    broker = _loaded_broker()
+    written = []
+    schema_dir = root / "schemas"
+    schema_dir.mkdir(exist_ok=True)
+    rendered = render_schemas(broker)
+    for stale in schema_dir.glob("*.json"):
+        if stale.name not in rendered:
+            stale.unlink()
+    for name, text in rendered.items():
+        (schema_dir / name).write_text(text, encoding="utf-8")
+        written.append(schema_dir / name)
+    doc = root / "docs" / "producers.md"
+    doc.write_text(splice_jobs_table(doc.read_text(encoding="utf-8"), render_jobs_table(broker)), encoding="utf-8")
+    written.append(doc)
+    return written
+
+
+if __name__ == "__main__":
+    import logging
+
+    logging.basicConfig(level="INFO", format="%(message)s")
+    for path in write_all(Path(__file__).resolve().parent.parent):
+        logging.getLogger("jobs.public").info("wrote %s", path)
