@@ -72,6 +72,34 @@ class InstantExtractor:
         )
 
 
+class InstantStorage:
+    """Keeps files in memory: orchestration benchmarks measure the database and broker, not disks."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def put_file(self, key: str, src: Path) -> str:
+        self.files[key] = Path(src).read_bytes()
+        return key
+
+    def put_bytes(self, key: str, data: bytes) -> str:
+        self.files[key] = data
+        return key
+
+    def read_bytes(self, key: str) -> bytes:
+        return self.files[key]
+
+    def local_path(self, key: str) -> Path:
+        return Path("/instant-storage") / key
+
+    def exists(self, key: str) -> bool:
+        return key in self.files
+
+
+def instant_storage(settings: Settings) -> InstantStorage:
+    return InstantStorage()
+
+
 def instant_downloader(settings: Settings) -> InstantDownloader:
     return InstantDownloader()
 

@@ -47,6 +47,10 @@ class LocalStorage:
     def exists(self, key: str) -> bool:
         return self.local_path(key).is_file()
 
+    def read_bytes(self, key: str) -> bytes:
+        """The stored file's content."""
+        return self.local_path(key).read_bytes()
+
     def put_bytes(self, key: str, data: bytes) -> str:
         """Store `data` under `key`, replacing any earlier file atomically."""
         with _atomic_write(self.local_path(key)) as out:

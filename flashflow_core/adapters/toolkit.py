@@ -24,7 +24,7 @@ class Toolkit:
     def _get(self, name: str) -> Any:
         with self._lock:
             if name not in self._built:
-                if self.settings.toolkit == "instant" and name != "storage":
+                if self.settings.toolkit == "instant":
                     from flashflow_core.adapters import fakes
 
                     self._built[name] = getattr(fakes, f"instant_{name}")(self.settings)

@@ -137,7 +137,7 @@ class Pipeline:
         return _Work(assets=[_asset(row["id"], "mp4", path)], meta=meta)
 
     def _transcribe(self, row: dict[str, Any], tmp: Path) -> _Work:
-        video = self._asset_path(row["id"], "mp4")
+        video = self._asset_path(row, "mp4")
         info = self.tools.media.probe(video)
         if info.has_audio:
             wav = tmp / "audio.wav"
@@ -152,8 +152,8 @@ class Pipeline:
         return _Work(assets=assets, meta={"has_speech": transcript.has_speech})
 
     def _extract(self, row: dict[str, Any], tmp: Path) -> _Work:
-        transcript = self._load_transcript(row["id"])
-        video = self._asset_path(row["id"], "mp4", required=False)
+        transcript = self._load_transcript(row)
+        video = self._asset_path(row, "mp4", required=False)
         screen, visual, frames = [], None, []
         if video is not None:
             screen = self.tools.ocr.read_screen(
@@ -190,27 +190,23 @@ class Pipeline:
                    "segments": len(transcript.segments)}
         return _asset(reference_id, "transcript", path, transcript.text, details)
 
-    def _asset_path(self, reference_id: UUID, asset_type: str, required: bool = True) -> Path | None:
-        with self.pool.connection() as conn:
-            assets = {a["asset_type"]: a for a in conn.execute(Q["get_assets"], {"id": reference_id})}
-        asset = assets.get(asset_type)
+    def _asset_path(self, row: dict[str, Any], asset_type: str, required: bool = True) -> Path | None:
+        asset = row["assets"].get(asset_type)
         if asset is None or not asset["storage_path"] or not self.tools.storage.exists(asset["storage_path"]):
             if required:
                 raise PermanentError(f"the stored {asset_type} file is missing; attach it with `flashflow attach-file`")
             return None
         return self.tools.storage.local_path(asset["storage_path"])
 
-    def _load_transcript(self, reference_id: UUID) -> Transcript:
-        with self.pool.connection() as conn:
-            assets = {a["asset_type"]: a for a in conn.execute(Q["get_assets"], {"id": reference_id})}
-        asset = assets.get("transcript")
+    def _load_transcript(self, row: dict[str, Any]) -> Transcript:
+        asset = row["assets"].get("transcript")
         if asset is None:
             raise PermanentError("there is no transcript; attach one with `flashflow attach-transcript`")
         segments: list[Segment] = []
         language, engine = None, ""
         path = asset["storage_path"]
         if path and self.tools.storage.exists(path):
-            body = json.loads(self.tools.storage.local_path(path).read_text(encoding="utf-8"))
+            body = json.loads(self.tools.storage.read_bytes(path))
             segments = [Segment(s["start"], s["end"], s["text"]) for s in body.get("segments", [])]
             language, engine = body.get("language"), body.get("engine", "")
         return Transcript(text=asset["transcript_text"] or "", language=language, segments=segments, engine=engine)
@@ -220,22 +216,23 @@ class Pipeline:
     def _claim(self, stage: Stage, reference_id: UUID, message_id: str) -> dict[str, Any] | None:
         works_in = STAGE_WORKS_IN[stage]
         with self.pool.connection() as conn, conn.transaction():
-            before = conn.execute("SELECT status FROM reference_videos WHERE id = %s FOR UPDATE",
-                                  (reference_id,)).fetchone()
             row = conn.execute(Q["claim_stage"], {
                 "id": reference_id, "works_in": works_in, "lease_s": STAGE_LEASE_S[stage],
                 "message_id": message_id, "starts_from": [str(s) for s in STAGE_STARTS_FROM[stage]],
             }).fetchone()
             if row is None:
                 return None
-            if before["status"] != works_in or row["crash_count"]:
+            if row["previous_status"] != works_in or row["crash_count"]:
                 write_audit(
                     conn, correlation_id=row["correlation_id"] or "", event_type=f"reference.{stage}.started",
                     entity_type="reference_video", entity_id=str(reference_id),
-                    summary=f"{before['status']} -> {works_in} (attempt {row['stage_attempts']})",
-                    details={"from": before["status"], "to": str(works_in), "attempt": row["stage_attempts"],
-                             "crashes": row["crash_count"], "message_id": message_id},
+                    summary=f"{row['previous_status']} -> {works_in} (attempt {row['stage_attempts']})",
+                    details={"from": row["previous_status"], "to": str(works_in),
+                             "attempt": row["stage_attempts"], "crashes": row["crash_count"],
+                             "message_id": message_id},
                 )
+            if stage != Stage.FETCH:
+                row["assets"] = {a["asset_type"]: a for a in conn.execute(Q["get_assets"], {"id": reference_id})}
         return row
 
     def _advance(self, stage: Stage, row: dict[str, Any], work: _Work) -> StageResult:

@@ -15,17 +15,23 @@ SELECT * FROM reference_videos WHERE id = %(id)s;
 -- name: claim_stage
 -- Take the lease on a row for one attempt at a stage. A lease left behind by a worker that died
 -- (lapsed, or held by this very message coming back after a crash) counts as a crash.
-UPDATE reference_videos
+-- Returns the status the row had before (`previous_status`) for the audit row.
+WITH before AS (
+    SELECT id, status FROM reference_videos WHERE id = %(id)s FOR UPDATE
+)
+UPDATE reference_videos r
 SET status = %(works_in)s,
     lease_until = now() + make_interval(secs => %(lease_s)s),
     lease_message_id = %(message_id)s,
-    stage_attempts = stage_attempts + 1,
-    crash_count = crash_count + CASE WHEN lease_until IS NOT NULL THEN 1 ELSE 0 END,
-    status_changed_at = CASE WHEN status = %(works_in)s THEN status_changed_at ELSE now() END
-WHERE id = %(id)s
-  AND status = ANY(%(starts_from)s)
-  AND (lease_until IS NULL OR lease_until < now() OR lease_message_id = %(message_id)s)
-RETURNING id, url, status, correlation_id, stage_attempts, crash_count, category, source_meta;
+    stage_attempts = r.stage_attempts + 1,
+    crash_count = r.crash_count + CASE WHEN r.lease_until IS NOT NULL THEN 1 ELSE 0 END,
+    status_changed_at = CASE WHEN r.status = %(works_in)s THEN r.status_changed_at ELSE now() END
+FROM before
+WHERE r.id = before.id
+  AND r.status = ANY(%(starts_from)s)
+  AND (r.lease_until IS NULL OR r.lease_until < now() OR r.lease_message_id = %(message_id)s)
+RETURNING r.id, r.url, r.status, before.status AS previous_status, r.correlation_id, r.stage_attempts,
+          r.crash_count, r.category, r.source_meta;
 
 -- name: advance
 -- Finish a stage: move on, clear the lease and the per-stage counters.

@@ -1,0 +1,56 @@
+"""What the benchmarks share: resolved servers, a scratch database migrated for the run, timing."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import quote, urlencode
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from flashflow_core.config import Settings, load_settings
+from flashflow_core.migrate import migrate
+from flashflow_core.services import ensure_services
+
+
+def _with_dbname(url: str, dbname: str) -> str:
+    params = {k: str(v) for k, v in conninfo_to_dict(url).items() if k != "dbname"}
+    return f"postgresql:///{quote(dbname, safe='')}?{urlencode(params)}"
+
+
+@contextmanager
+def scratch_settings(**overrides: object) -> Iterator[Settings]:
+    """Settings on a fresh, migrated database and a broker namespace of its own; both removed after."""
+    base = ensure_services(load_settings())
+    name = f"ffbench_{uuid.uuid4().hex[:10]}"
+    admin = _with_dbname(base.database_url or "", "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = _with_dbname(admin, name)
+    migrate(url)
+    namespace = f"ffbench-{uuid.uuid4().hex[:8]}"
+    try:
+        yield base.model_copy(update={"database_url": url, "broker_namespace": namespace, **overrides})
+    finally:
+        import redis
+
+        client = redis.Redis.from_url(base.redis_url or "")
+        keys = list(client.scan_iter(f"{namespace}*", count=1000))
+        if keys:
+            client.delete(*keys)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def wait_until(predicate, timeout_s: float, interval_s: float = 0.05) -> float:
+    """Poll `predicate` until true; return the seconds it took, or raise TimeoutError."""
+    start = time.perf_counter()
+    while not predicate():
+        if time.perf_counter() - start > timeout_s:
+            raise TimeoutError(f"not done after {timeout_s} s")
+        time.sleep(interval_s)
+    return time.perf_counter() - start
