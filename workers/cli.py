@@ -50,7 +50,7 @@ def _register_optional(sub: argparse._SubParsersAction) -> None:
     """Command groups of later features; each registers itself when its module is present."""
     import importlib
 
-    for name in ("cli_winners", "cli_worker", "cli_schedule", "cli_dlq"):
+    for name in ("cli_winners", "cli_worker", "cli_schedule", "cli_dlq", "cli_health"):
         try:
             module = importlib.import_module(f"workers.{name}")
         except ModuleNotFoundError as exc:

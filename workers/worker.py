@@ -22,6 +22,7 @@ from flashflow_core.config import Settings
 from jobs import runtime
 from jobs.broker import setup_broker
 from jobs.registry import load_actors
+from workers.background import WorkerBackground
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ def start_worker(settings: Settings, queues: Sequence[str] | None = None, thread
     broker = setup_broker(settings)
     load_actors()
     runtime.configure(settings)
+    broker.add_middleware(WorkerBackground(settings, set(queues) if queues else None))
     worker = Worker(broker, queues=set(queues) if queues else None,
                     worker_threads=threads or settings.worker_threads, worker_timeout=1000)
     worker.start()
@@ -63,7 +65,10 @@ def supervise(argv: Sequence[str], processes: int, env: dict[str, str] | None = 
     children: dict[int, subprocess.Popen] = {}
 
     def spawn(slot: int) -> None:
-        children[slot] = subprocess.Popen([sys.executable, "-m", "workers.cli", *argv], env=env)
+        child_env = dict(env if env is not None else os.environ)
+        if int(child_env.get("FLASHFLOW_METRICS_PORT") or 0):  # one endpoint per process: port + slot
+            child_env["FLASHFLOW_METRICS_PORT"] = str(int(child_env["FLASHFLOW_METRICS_PORT"]) + slot)
+        children[slot] = subprocess.Popen([sys.executable, "-m", "workers.cli", *argv], env=child_env)
         log.info("worker process started", extra={"slot": slot, "pid": children[slot].pid})
 
     def forward(signum: int, _frame: object) -> None:
