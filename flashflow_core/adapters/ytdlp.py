@@ -343,7 +343,7 @@ def _from_http(status: int, reason: str, site: str, after: float | None = None) 
     if status == 401:
         return PermanentError(f"{answered}: the video needs a logged-in account")
     if status == 403:
-        return TransientError(f"{answered}: access was refused (an expired link or a block); it may work later")
+        return PermanentError(f"{answered}: access is refused (the video is private, or the site blocks us)")
     if status in (408, 425) or status >= 500:
         return TransientError(f"{answered}: a problem on the server's side; it may work later")
     return PermanentError(f"{answered}: the server refused the request")

@@ -108,6 +108,15 @@ def test_404_is_permanent(media_server: MediaServer, tmp_path: Path) -> None:
     assert str(error) == "the server answered 404 Not Found: the video is gone or the URL is wrong"
 
 
+def test_403_is_permanent(media_server: MediaServer, tmp_path: Path) -> None:
+    url = media_server.add_status("private.mp4", 403)
+    error = fetch_error(make_downloader(), url, tmp_path / "dest")
+    assert type(error) is PermanentError
+    assert str(error) == (
+        "the server answered 403 Forbidden: access is refused (the video is private, or the site blocks us)"
+    )
+
+
 def test_500_is_transient(media_server: MediaServer, tmp_path: Path) -> None:
     url = media_server.add_status("boom.mp4", 500)
     error = fetch_error(make_downloader(), url, tmp_path / "dest")
