@@ -10,7 +10,7 @@ import importlib
 
 import dramatiq
 
-ACTOR_MODULES: tuple[str, ...] = ("jobs.winners",)
+ACTOR_MODULES: tuple[str, ...] = ("jobs.winners", "jobs.assignments", "jobs.credits", "jobs.hooks")
 
 
 def load_actors() -> dict[str, dramatiq.Actor]:
