@@ -185,7 +185,7 @@ class YtDlpDownloader:
             return ydl.process_ie_result(info, download=True)
 
     def _check_metadata(self, info: dict[str, Any], ydl: yt_dlp.YoutubeDL) -> None:
-        """Refuse from what the site says, before any media byte is fetched."""
+        """Refuse from what the site says, before the download starts."""
         if info.get("_type", "video") != "video":
             raise PermanentError("the URL is a playlist or profile, not a single video")
         if info.get("is_live") or info.get("live_status") in ("is_live", "is_upcoming"):

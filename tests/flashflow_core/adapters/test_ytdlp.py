@@ -50,7 +50,7 @@ def private_server(tmp_path: Path) -> Iterator[MediaServer]:
 def fetch_error(downloader: YtDlpDownloader, url: str, dest: Path) -> Exception:
     with pytest.raises((PermanentError, TransientError)) as caught:
         downloader.fetch(url, dest)
-    assert not list(dest.glob("video.*")) if dest.exists() else True, "a failed fetch left files behind"
+    assert not dest.exists() or not list(dest.glob("video.*")), "a failed fetch left files behind"
     return caught.value
 
 
