@@ -6,26 +6,10 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import redis
 from dramatiq.rate_limits import ConcurrentRateLimiter
 from dramatiq.rate_limits.backends import RedisBackend
-
-_SITE_ALIASES = {"youtu.be": "youtube.com", "vm.tiktok.com": "tiktok.com", "vt.tiktok.com": "tiktok.com",
-                 "instagr.am": "instagram.com"}
-
-
-def site_of(url: str) -> str:
-    """The site a URL belongs to, for limits: its host without `www.`/`m.`, short links folded."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host in _SITE_ALIASES:
-        return _SITE_ALIASES[host]
-    parts = host.split(".")
-    if len(parts) > 2 and not host.replace(".", "").isdigit():
-        host = ".".join(parts[-2:])
-    return host
-
 
 class SiteLimits:
     """Concurrency limit and throttle pauses per site."""

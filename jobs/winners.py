@@ -20,7 +20,8 @@ from flashflow_core.winners.rescue import find_stuck
 from flashflow_core.winners.states import Stage
 from flashflow_core.winners.submit import ReferenceSubmission, Submitted, submit_reference
 from jobs.runtime import current
-from jobs.site_limits import SiteLimits, site_of
+from flashflow_core.sites import site_of
+from jobs.site_limits import SiteLimits
 
 log = logging.getLogger(__name__)
 

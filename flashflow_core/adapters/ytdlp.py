@@ -33,6 +33,7 @@ from flashflow_core.adapters.base import AdapterError, FetchedMedia, PermanentEr
 from flashflow_core.adapters.netguard import AddressPolicy, check_scheme
 from flashflow_core.adapters.ytdlp_guard import GuardedYoutubeDL, GuardError
 from flashflow_core.config import Settings
+from flashflow_core.sites import site_of
 
 log = logging.getLogger(__name__)
 
@@ -264,8 +265,6 @@ def _remove_partials(dest_dir: Path) -> None:
 
 # ---- classifying failures ------------------------------------------------------------------
 
-_ALIASES = {"youtu.be": "youtube.com", "vm.tiktok.com": "tiktok.com", "vt.tiktok.com": "tiktok.com",
-            "instagr.am": "instagram.com"}
 _THROTTLED = re.compile(
     r"not a bot|ip address is blocked|ip blocked|your ip|rate.?limit|too many requests|temporarily blocked", re.I
 )
@@ -283,17 +282,6 @@ _GONE = (
     (re.compile(r"unavailable|not available|copyright", re.I), "the video is unavailable"),
     (re.compile(r"age.?(restricted|gate|verif)|inappropriate", re.I), "the video is age-restricted"),
 )
-
-
-def site_of(url: str) -> str:
-    """The site a URL belongs to, in the form the fetch throttling keys use (tiktok.com, 127.0.0.1)."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host in _ALIASES:
-        return _ALIASES[host]
-    parts = host.split(".")
-    if len(parts) > 2 and not host.replace(".", "").isdigit():
-        host = ".".join(parts[-2:])
-    return host
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
