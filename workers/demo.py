@@ -75,6 +75,7 @@ def run_demo(ctx, timeout_s: float = 300) -> int:
                     url=f"{base}/{sample.name}?demo={int(time.time())}", submitted_by="demo", category="demo"))
                 ids.append(done.id)
             rows = _watch(ctx, pool, ids, timeout_s)
+            ctx.console.print()
     finally:
         worker.stop(timeout=10_000)
     elapsed = time.monotonic() - started
@@ -112,6 +113,6 @@ def _print_packages(ctx, pool, ids: list) -> None:
     for r in rows:
         table = Table(show_header=False, title=r["url"].rsplit("/", 1)[-1].split("?")[0], title_justify="left")
         for field in ("spoken_hook", "on_screen_hook", "visual_hook", "cta", "hook_family", "quality_score"):
-            table.add_row(field, str(r[field] if r[field] is not None else "—"))
+            table.add_row(field, "—" if r[field] in (None, "") else str(r[field]))
         table.add_row("structure_tags", ", ".join(r["structure_tags"] or []))
         ctx.console.print(table)
