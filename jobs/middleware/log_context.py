@@ -13,7 +13,6 @@ import dramatiq
 from dramatiq.broker import MessageProxy
 
 _fields: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("flashflow_log_fields", default=None)
-_installed = False
 
 
 def current_fields() -> dict[str, Any]:
@@ -38,28 +37,28 @@ def message_fields(broker: dramatiq.Broker, message: MessageProxy) -> dict[str, 
     return fields
 
 
-def _install_record_factory() -> None:
-    global _installed
-    if _installed:
-        return
-    previous = logging.getLogRecordFactory()
+class ContextFilter(logging.Filter):
+    """Adds the current message's fields to a record (fields passed in `extra` win)."""
 
-    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = previous(*args, **kwargs)
+    def filter(self, record: logging.LogRecord) -> bool:
         for key, value in (_fields.get() or {}).items():
             if key not in record.__dict__:
                 setattr(record, key, value)
-        return record
+        return True
 
-    logging.setLogRecordFactory(factory)
-    _installed = True
+
+def install_filter() -> None:
+    """Put ContextFilter on every root handler (a filter sees records after `extra` is applied)."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, ContextFilter) for f in handler.filters):
+            handler.addFilter(ContextFilter())
 
 
 class LogContext(dramatiq.Middleware):
     """Sets the log fields for the duration of each message."""
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        _install_record_factory()
+        install_filter()
 
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         _fields.set(message_fields(broker, message))
