@@ -17,6 +17,7 @@ from dramatiq.brokers.redis import _RedisConsumer
 from dramatiq.common import compute_backoff, q_name
 from dramatiq.errors import ConnectionClosed
 
+from flashflow_core import metrics
 from flashflow_core.dlq import DeadLetter, payload_excerpt
 from jobs.poison import PoisonMessage, check_message
 
@@ -87,4 +88,5 @@ class GuardedConsumer(_RedisConsumer):
         log.warning("poison message dead-lettered", extra={
             "queue": letter.queue, "redis_message_id": redis_id, "kind": poison.kind, "reason": poison.reason,
             "message_id": letter.message_id, "actor": letter.actor_name})
+        metrics.POISON.labels(queue=letter.queue, kind=poison.kind).inc()
         self.broker.record_dead_letter(letter)
