@@ -31,6 +31,11 @@ PAYLOAD_MODELS: dict[str, str] = {
     "fetch_reference": "jobs.winners:ReferencePayload",
     "transcribe_reference": "jobs.winners:ReferencePayload",
     "extract_reference": "jobs.winners:ReferencePayload",
+    "expire_assignments": "jobs.assignments:ExpirePayload",
+    "renew_credits": "jobs.credits:RenewPayload",
+    "extract_hook_suggestions": "jobs.hooks:ExtractPayload",
+    "sweep_hook_suggestions": "jobs.hooks:SweepPayload",
+    "review_hook_suggestion": "jobs.hooks:ReviewPayload",
 }
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"

@@ -1,43 +1,23 @@
 """Ties schedules.yaml to the actors: checks that each entry names a known actor with keyword
-arguments its signature accepts, and builds the message a tick sends; and the correlation id a scheduled run audits under.
+arguments it accepts, builds the message a tick sends, and gives a run its correlation id.
 
-The arguments are checked against a pydantic model built from the actor function's signature
-and type hints (constraints included, e.g. `Annotated[int, Field(ge=1)]`), so a schedule with
-a misspelt or ill-typed argument stops the scheduler at start, not the worker at 3 a.m.
+The arguments are checked as the worker's consumer checks them (`jobs.public`: the actor's
+signature, then its payload model or type hints, constraints included), so a schedule with a
+misspelt or ill-typed argument stops the scheduler at start, not the worker at 3 a.m.
 """
 
 from __future__ import annotations
 
-import inspect
-import typing
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 import dramatiq
 from dramatiq import Message
 from dramatiq.middleware import CurrentMessage
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from flashflow_core.audit import new_correlation_id
 from flashflow_core.scheduling.schedule_file import ScheduleEntry, ScheduleError
-
-
-@cache
-def arguments_model(fn: typing.Callable[..., Any]) -> type[BaseModel]:
-    """A pydantic model of the keyword arguments `fn` accepts."""
-    hints = typing.get_type_hints(fn, include_extras=True)
-    fields: dict[str, Any] = {}
-    extra = "forbid"
-    for name, param in inspect.signature(fn).parameters.items():
-        if param.kind is inspect.Parameter.VAR_KEYWORD:
-            extra = "allow"
-            continue
-        if param.kind is inspect.Parameter.VAR_POSITIONAL:
-            continue
-        default = ... if param.default is inspect.Parameter.empty else param.default
-        fields[name] = (hints.get(name, Any), default)
-    return create_model(f"{fn.__name__}_arguments", __config__=ConfigDict(extra=extra), **fields)
+from jobs.public import ArgumentsInvalid, validate_arguments
 
 
 def check_schedules(entries: list[ScheduleEntry], actors: dict[str, dramatiq.Actor]) -> None:
@@ -48,11 +28,9 @@ def check_schedules(entries: list[ScheduleEntry], actors: dict[str, dramatiq.Act
             raise ScheduleError(
                 f"schedule {entry.name!r}: unknown actor {entry.actor!r} (known: {', '.join(sorted(actors))})")
         try:
-            arguments_model(actor.fn).model_validate(entry.kwargs)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or 'kwargs'}: {err['msg']}" for err in exc.errors())
-            raise ScheduleError(f"schedule {entry.name!r}: bad kwargs for {entry.actor}: {problems}") from exc
+            validate_arguments(actor, (), entry.kwargs)
+        except ArgumentsInvalid as exc:
+            raise ScheduleError(f"schedule {entry.name!r}: bad kwargs: {exc}") from exc
 
 
 def tick_message(entry: ScheduleEntry, actor: dramatiq.Actor, fire_time: datetime | None) -> Message:

@@ -26,11 +26,12 @@ def test_repository_schedules_name_real_actors_with_valid_kwargs(actors):
 @pytest.mark.parametrize(("entry", "message"), [
     ({"actor": "expire_assignmnts"}, "schedule 'x': unknown actor 'expire_assignmnts'"),
     ({"actor": "expire_assignments", "kwargs": {"batch": 10}},
-     "schedule 'x': bad kwargs for expire_assignments: batch: Extra inputs are not permitted"),
+     "schedule 'x': bad kwargs: the arguments do not fit expire_assignments"),
     ({"actor": "expire_assignments", "kwargs": {"batch_size": "lots"}},
      "batch_size: Input should be a valid integer"),
     ({"actor": "renew_credits", "kwargs": {"batch_size": 0}}, "batch_size: Input should be greater than or equal to 1"),
-    ({"actor": "extract_hook_suggestions"}, "video_id: Field required"),
+    ({"actor": "extract_hook_suggestions"}, "missing a required argument: 'video_id'"),
+    ({"actor": "extract_hook_suggestions", "kwargs": {"video_id": "nope"}}, "video_id: Input should be a valid UUID"),
     ({"actor": "rescue_stuck_references", "kwargs": {"quiet_s": "soon"}}, "quiet_s: Input should be a valid number"),
 ])
 def test_bad_actor_or_kwargs_are_named(actors, entry, message):

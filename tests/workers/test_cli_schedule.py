@@ -106,7 +106,7 @@ def test_run_and_scheduler_refuse_unknown_names_and_actors(cli, broker, tmp_path
           - {name: wrong-arg, actor: renew_credits, every: 60, kwargs: {batch: 5}}
     """)
     code, _, err = cli("scheduler", "--schedules", bad)
-    assert code == 2 and "schedule 'wrong-arg': bad kwargs for renew_credits: batch" in err
+    assert code == 2 and "schedule 'wrong-arg': bad kwargs: the arguments do not fit renew_credits" in err
 
 
 def _sent(broker) -> Counter:
