@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 
 import psycopg
 import pytest
@@ -85,3 +86,26 @@ def test_redirect_to_private_address_is_refused_without_a_request(broker, worker
         assert (status, stage) == ("failed", "fetch")
         assert "127.0.0.2" in message and "refused" in message.lower(), message
         assert private.hit_count() == 0
+
+
+def test_throttled_site_is_paused_without_spending_the_videos_attempts(broker, worker, media_server, conn,
+                                                                        redis_url):
+    import redis as redis_client
+
+    from jobs.site_limits import SiteLimits
+
+    url = media_server.add_status("busy.mp4", 429, headers={"Retry-After": "2"})
+    reference_id = _enqueue(url)
+    limits = SiteLimits(redis_client.Redis.from_url(redis_url), per_site=1)
+
+    deadline = time.monotonic() + 30
+    while limits.paused_for("127.0.0.1") == 0:
+        assert time.monotonic() < deadline, "the site was never paused"
+        time.sleep(0.05)
+    row = conn.execute("SELECT status, stage_attempts, lease_until FROM reference_videos WHERE id = %s",
+                       (reference_id,)).fetchone()
+    assert row["status"] == "needs_file" and row["stage_attempts"] == 0 and row["lease_until"] is None
+
+    media_server.add_file("busy.mp4", FIXTURES / "speech_only.mp4")
+    drain(broker, worker)
+    assert _failure(conn, reference_id)[0] == "ready"
