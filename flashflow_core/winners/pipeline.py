@@ -87,7 +87,6 @@ class Pipeline:
         row = self._claim(stage, reference_id, message_id)
         if row is None:
             return StageResult(reference_id, stage, "skipped", self._why_skipped(stage, reference_id))
-        cid = row["correlation_id"] or ""
         if row["crash_count"] >= self.settings.stage_max_attempts:
             return self._fail(
                 stage, row, f"the {stage} stage stopped its worker {row['crash_count']} times "

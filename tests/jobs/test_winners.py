@@ -4,7 +4,6 @@ against a loopback server, real faster-whisper on tiny.en, real rapidocr and the
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 

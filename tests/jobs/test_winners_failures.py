@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 
-import psycopg
 import pytest
 
 from flashflow_core.winners.submit import ReferenceSubmission
