@@ -54,8 +54,8 @@ def prepare(url: str, rows: int) -> None:
         conn.execute("""TRUNCATE auth.users, public.user_subscriptions, public.user_credits,
                         public.credit_transactions, public.flashflow_credit_renewals CASCADE""")
         conn.execute("""INSERT INTO auth.users (id, email)
-                        SELECT gen_random_uuid(), 'bench' || g || '@example.test' FROM generate_series(1, %(rows)s) g""",
-                     {"rows": rows})
+                        SELECT gen_random_uuid(), 'bench' || g || '@example.test'
+                        FROM generate_series(1, %(rows)s) AS g""", {"rows": rows})
         conn.execute("""
             INSERT INTO public.user_credits (user_id, credits_remaining, credits_used_this_period)
             SELECT id, 3, 40 FROM auth.users;

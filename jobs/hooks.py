@@ -9,9 +9,11 @@ from uuid import UUID
 import dramatiq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from flashflow_core.hooks.review import Decision, ReviewRefused, review_hook_suggestion as review
+from flashflow_core.hooks.review import Decision, ReviewRefused
+from flashflow_core.hooks.review import review_hook_suggestion as review
 from flashflow_core.hooks.rollup import rollup_hook_stats as rollup
-from flashflow_core.hooks.suggestions import extract_hook_suggestions as extract, sweep_unextracted
+from flashflow_core.hooks.suggestions import extract_hook_suggestions as extract
+from flashflow_core.hooks.suggestions import sweep_unextracted
 from jobs.runtime import current
 from jobs.scheduled import correlation_id
 

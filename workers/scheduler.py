@@ -18,6 +18,7 @@ import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import dramatiq
 import psycopg
@@ -120,6 +121,10 @@ class Scheduler:
             log.info("this scheduler is now the active one", extra={"scheduler": self.identity})
             try:
                 self._lead(stop)
+            except psycopg.OperationalError as exc:
+                log.error("lost Postgres while active; standing by", extra={"scheduler": self.identity,
+                                                                           "error": str(exc)})
+                stop.wait(self.standby_poll_s)
             finally:
                 self.active.clear()
                 self.lock.release()
@@ -173,7 +178,7 @@ class _FireExecutor(BaseExecutor):
         self._threads.shutdown(wait=wait)
 
 
-def run_scheduler(settings: Settings, schedules_path=None, standby_poll_s: float = 5.0) -> int:
+def run_scheduler(settings: Settings, schedules_path: Path | None = None, standby_poll_s: float = 5.0) -> int:
     """The `flashflow scheduler` process: validate schedules.yaml, then lead or stand by until
     SIGTERM/SIGINT."""
     entries = load_schedules(schedules_path or settings.schedules_file)

@@ -128,7 +128,8 @@ def parse_crontab(expr: str) -> CronSpec:
         raise CronError(f"unknown macro {expr!r} (use one of {', '.join(MACROS)})")
     parts = text.split()
     if len(parts) != 5:
-        raise CronError(f"{expr!r} has {len(parts)} fields; crontab needs 5: minute hour day-of-month month day-of-week")
+        raise CronError(f"{expr!r} has {len(parts)} fields; crontab needs 5: "
+                        "minute hour day-of-month month day-of-week")
     sets = [frozenset(parse_field(part, i)) for i, part in enumerate(parts)]
     return CronSpec(*sets, day_star=parts[2].startswith("*"), dow_star=parts[4].startswith("*"))
 

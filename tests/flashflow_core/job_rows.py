@@ -1,20 +1,14 @@
-"""Rows and a connection pool for the scheduled-job tests: users, products, concepts, videos
-and subscriptions inserted into the real test database."""
+"""Rows for the scheduled-job tests: users, videos and the like, inserted into the real test
+database."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
-import pytest
 from psycopg import sql
 from psycopg.types.json import Jsonb
-from psycopg_pool import ConnectionPool
-
-from flashflow_core.config import Settings
-from flashflow_core.db import make_pool
 
 
 def insert(conn: psycopg.Connection, table: str, **values: Any) -> dict[str, Any]:
@@ -48,11 +42,3 @@ def one(conn: psycopg.Connection, query: str, *params: Any) -> Any:
     """The first column of the first row."""
     row = conn.execute(query, params).fetchone()
     return None if row is None else next(iter(row.values()))
-
-
-@pytest.fixture
-def pool(settings: Settings) -> Iterator[ConnectionPool]:
-    """A connection pool on the test database, as the workers use."""
-    the_pool = make_pool(settings, name="flashflow-test")
-    yield the_pool
-    the_pool.close()

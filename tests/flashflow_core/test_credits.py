@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from flashflow_core.credits import renew_credits
-from tests.flashflow_core.job_rows import insert, make_user, one, pool  # noqa: F401 - fixture
+from tests.flashflow_core.job_rows import insert, make_user, one
 
 
 def subscribe(conn, *, plan="pro", status="active", period="monthly", ends="now() - interval '1 hour'",

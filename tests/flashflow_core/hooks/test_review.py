@@ -9,7 +9,7 @@ import pytest
 from flashflow_core.hooks.normalize import hook_hash
 from flashflow_core.hooks.review import ReviewRefused, review_hook_suggestion
 from tests.flashflow_core.hooks.hook_rows import posted_video
-from tests.flashflow_core.job_rows import insert, one, pool  # noqa: F401 - fixture
+from tests.flashflow_core.job_rows import insert, one
 
 
 def suggestion(conn, text="Stop scrolling", brand="Glow", hook_type="spoken"):

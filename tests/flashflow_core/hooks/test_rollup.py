@@ -6,7 +6,7 @@ from flashflow_core.hooks.normalize import hook_hash
 from flashflow_core.hooks.rollup import rollup_hook_stats
 from flashflow_core.hooks.suggestions import extract_hook_suggestions
 from tests.flashflow_core.hooks.hook_rows import posted_video
-from tests.flashflow_core.job_rows import insert, one, pool  # noqa: F401 - fixture
+from tests.flashflow_core.job_rows import insert, one
 
 
 def counts(conn, table, where, *params):

@@ -7,7 +7,7 @@ import uuid
 from flashflow_core.hooks.normalize import hook_hash
 from flashflow_core.hooks.suggestions import extract_hook_suggestions, sweep_unextracted
 from tests.flashflow_core.hooks.hook_rows import posted_video
-from tests.flashflow_core.job_rows import insert, one, pool  # noqa: F401 - fixture
+from tests.flashflow_core.job_rows import insert, one
 
 
 def suggestions(conn):
