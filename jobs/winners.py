@@ -14,7 +14,6 @@ import dramatiq
 from dramatiq.middleware import CurrentMessage
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from flashflow_core.audit import new_correlation_id
 from flashflow_core.winners.pipeline import StageResult
 from flashflow_core.winners.rescue import find_stuck
 from flashflow_core.winners.states import Stage
@@ -51,6 +50,7 @@ class RescuePayload(BaseModel):
 
 
 def _message_id() -> str:
+    """The id of the message being processed (the scheduler's fire ledger records it too)."""
     message = CurrentMessage.get_current_message()
     return message.message_id if message is not None else f"direct-{random.getrandbits(64):x}"
 
@@ -139,6 +139,6 @@ def rescue_stuck_references(quiet_s: float = 600.0, max_resends: int = 3, batch:
     """Send again the in-flight rows whose message was lost; fail rows that never progress."""
     args = RescuePayload(quiet_s=quiet_s, max_resends=max_resends, batch=batch)
     rescue = find_stuck(current().pool, quiet_s=args.quiet_s, max_resends=args.max_resends,
-                        batch=args.batch, correlation_id=new_correlation_id())
+                        batch=args.batch, correlation_id=_message_id())
     for reference_id, stage in rescue.resend:
         send_stage(stage, reference_id)
