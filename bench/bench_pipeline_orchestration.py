@@ -1,6 +1,9 @@
 """Orchestration cost of the Winners Bank: N reference videos through every state with instant
 stand-in stages, against a bare chain of Dramatiq no-op actors sending the same number of
-messages, in the same run, on the same broker and worker settings.
+messages, in the same run, on the same broker and worker settings. For both, the first message
+of every video is queued before the worker starts, and the clock runs from the worker's start
+until the last video is done; the submissions (row insert + audit + first message) are timed
+on their own.
 
     .venv/bin/python -m bench.bench_pipeline_orchestration [--videos 2000] [--threads 8]
 
@@ -21,10 +24,12 @@ from bench.common import scratch_settings, wait_until
 from flashflow_core.winners.submit import ReferenceSubmission
 
 MESSAGES_PER_VIDEO = 3  # fetch, transcribe, extract
+SITES = 50
 
 
-def run_pipeline(settings, videos: int, threads: int) -> float:
-    """Seconds from the first submission until every row is ready."""
+def run_pipeline(settings, videos: int, threads: int) -> tuple[float, float]:
+    """(seconds to submit the rows and their first messages, seconds for the worker to take every
+    row to ready). The worker starts after the submissions, as with the bare chain."""
     from jobs import runtime
     from jobs.broker import setup_broker
     from jobs.registry import load_actors
@@ -33,27 +38,32 @@ def run_pipeline(settings, videos: int, threads: int) -> float:
     broker = setup_broker(settings)
     load_actors()
     rt = runtime.configure(settings)
+    start = time.perf_counter()
+    for i in range(videos):
+        # 50 sites, so the per-site download cap (FLASHFLOW_FETCH_CONCURRENCY_PER_SITE) rarely bites.
+        url = f"https://site{i % SITES}.example/v/{i}.mp4"
+        enqueue_submission(ReferenceSubmission(url=url, submitted_by="bench"))
+    submitted = time.perf_counter() - start
+
+    def all_ready() -> bool:
+        with rt.pool.connection() as conn:
+            row = conn.execute("SELECT count(*) AS n FROM reference_videos WHERE status = 'ready'").fetchone()
+        return row["n"] == videos
+
     worker = Worker(broker, worker_threads=threads, worker_timeout=100)
+    start = time.perf_counter()
     worker.start()
     try:
-        start = time.perf_counter()
-        for i in range(videos):
-            enqueue_submission(ReferenceSubmission(url=f"https://bench.example/v/{i}.mp4", submitted_by="bench"))
-
-        def all_ready() -> bool:
-            with rt.pool.connection() as conn:
-                (n,) = conn.execute("SELECT count(*) FROM reference_videos WHERE status = 'ready'").fetchone().values()
-            return n == videos
-
-        wait_until(all_ready, timeout_s=1800, interval_s=0.2)
-        return time.perf_counter() - start
+        wait_until(all_ready, timeout_s=1800, interval_s=0.1)
+        return submitted, time.perf_counter() - start
     finally:
         worker.stop()
         rt.close()
 
 
 def run_bare_chain(settings, videos: int, threads: int) -> float:
-    """Seconds for `videos` chains of MESSAGES_PER_VIDEO no-op messages each."""
+    """Seconds for a worker to run `videos` chains of MESSAGES_PER_VIDEO no-op messages each
+    (the first message of every chain is sent before the worker starts)."""
     from jobs.broker import setup_broker
 
     broker = setup_broker(settings.model_copy(update={"broker_namespace": settings.broker_namespace + "-bare"}))
@@ -66,13 +76,13 @@ def run_bare_chain(settings, videos: int, threads: int) -> float:
         else:
             broker.client.incr(done_key)
 
+    for _ in range(videos):
+        bare_step.send(MESSAGES_PER_VIDEO)
     worker = Worker(broker, worker_threads=threads, worker_timeout=100)
+    start = time.perf_counter()
     worker.start()
     try:
-        start = time.perf_counter()
-        for _ in range(videos):
-            bare_step.send(MESSAGES_PER_VIDEO)
-        wait_until(lambda: int(broker.client.get(done_key) or 0) == videos, timeout_s=1800, interval_s=0.2)
+        wait_until(lambda: int(broker.client.get(done_key) or 0) == videos, timeout_s=1800, interval_s=0.1)
         return time.perf_counter() - start
     finally:
         worker.stop()
@@ -88,12 +98,13 @@ def main() -> None:
         toolkit="instant", log_level="WARNING", log_format="text", storage_root=Path(media)
     ) as settings:
         bare = run_bare_chain(settings, args.videos, args.threads)
-        pipeline = run_pipeline(settings, args.videos, args.threads)
+        submitted, pipeline = run_pipeline(settings, args.videos, args.threads)
     bare_rate, pipe_rate = args.videos / bare, args.videos / pipeline
     print(f"videos={args.videos} messages_per_video={MESSAGES_PER_VIDEO} threads={args.threads}")
-    print(f"bare Dramatiq chain : {bare:8.2f} s  {bare_rate:8.1f} videos/s")
-    print(f"Winners Bank (instant stages): {pipeline:8.2f} s  {pipe_rate:8.1f} videos/s")
-    print(f"ratio pipeline/bare : {pipe_rate / bare_rate:.2f} (aim >= 0.5)")
+    print(f"submitting rows + first messages: {submitted:8.2f} s  {args.videos / submitted:8.1f} rows/s")
+    print(f"bare Dramatiq chain            : {bare:8.2f} s  {bare_rate:8.1f} videos/s")
+    print(f"Winners Bank (instant stages)  : {pipeline:8.2f} s  {pipe_rate:8.1f} videos/s")
+    print(f"ratio pipeline/bare            : {pipe_rate / bare_rate:.2f} (aim >= 0.5)")
 
 
 if __name__ == "__main__":

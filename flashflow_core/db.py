@@ -29,12 +29,16 @@ def connect(settings: Settings, **kwargs: object) -> psycopg.Connection:
 
 
 def make_pool(settings: Settings, name: str = "flashflow") -> ConnectionPool:
-    """A pool of dict-row connections, opened and ready."""
+    """A pool of dict-row connections in autocommit mode, opened and ready.
+
+    A lone statement commits by itself (one round trip, no BEGIN/COMMIT around it); statements
+    that must stand or fall together go inside `transaction(pool)` or `conn.transaction()`.
+    """
     pool = ConnectionPool(
         database_url(settings),
         min_size=settings.db_pool_min,
         max_size=settings.db_pool_max,
-        kwargs={"row_factory": dict_row, "application_name": name},
+        kwargs={"row_factory": dict_row, "application_name": name, "autocommit": True},
         name=name,
         open=False,
     )

@@ -31,7 +31,6 @@ from flashflow_core.adapters.base import (
     TransientError,
 )
 from flashflow_core.adapters.toolkit import Toolkit
-from flashflow_core.audit import write_audit
 from flashflow_core.config import Settings
 from flashflow_core.sql import load_queries
 from flashflow_core.winners import storage_keys
@@ -133,7 +132,7 @@ class Pipeline:
             "filesize": media.filesize,
             "has_audio": info.has_audio,
         }
-        return _Work(assets=[_asset(row["id"], "mp4", path)], meta=meta)
+        return _Work(assets=[_asset("mp4", path)], meta=meta)
 
     def _transcribe(self, row: dict[str, Any], tmp: Path) -> _Work:
         video = self._asset_path(row, "mp4")
@@ -143,7 +142,7 @@ class Pipeline:
             self.tools.media.extract_audio(video, wav)
             audio_path = self.tools.storage.put_file(storage_keys.audio(row["id"]), wav)
             transcript = self.tools.transcriber.transcribe(self.tools.storage.local_path(audio_path))
-            assets = [_asset(row["id"], "audio", audio_path)]
+            assets = [_asset("audio", audio_path)]
         else:
             transcript = Transcript(text="", language=None, segments=[], engine="none: no audio track")
             assets = []
@@ -168,9 +167,7 @@ class Pipeline:
         )
         if not transcript.has_speech:
             package = package.model_copy(update={"spoken_hook": ""})
-        extract = package.model_dump(mode="json")
-        extract["structure_tags"] = Jsonb(extract["structure_tags"])
-        return _Work(extract=extract, meta={"extractor": self.tools.extractor.name,
+        return _Work(extract=package.model_dump(mode="json"), meta={"extractor": self.tools.extractor.name,
                                             "screen_text": [s.text for s in screen]})
 
     # ---- helpers for stages ----------------------------------------------------------------
@@ -187,7 +184,7 @@ class Pipeline:
         )
         details = {"language": transcript.language, "engine": transcript.engine,
                    "segments": len(transcript.segments)}
-        return _asset(reference_id, "transcript", path, transcript.text, details)
+        return _asset("transcript", path, transcript.text, details)
 
     def _asset_path(self, row: dict[str, Any], asset_type: str, required: bool = True) -> Path | None:
         asset = row["assets"].get(asset_type)
@@ -213,64 +210,37 @@ class Pipeline:
     # ---- state changes ---------------------------------------------------------------------
 
     def _claim(self, stage: Stage, reference_id: UUID, message_id: str) -> dict[str, Any] | None:
-        works_in = STAGE_WORKS_IN[stage]
-        with self.pool.connection() as conn, conn.transaction():
-            row = conn.execute(Q["claim_stage"], {
-                "id": reference_id, "works_in": works_in, "lease_s": STAGE_LEASE_S[stage],
-                "message_id": message_id, "starts_from": [str(s) for s in STAGE_STARTS_FROM[stage]],
+        with self.pool.connection() as conn:
+            return conn.execute(Q["claim_stage"], {
+                "id": reference_id, "stage": str(stage), "works_in": STAGE_WORKS_IN[stage],
+                "lease_s": STAGE_LEASE_S[stage], "message_id": message_id,
+                "starts_from": [str(s) for s in STAGE_STARTS_FROM[stage]],
             }).fetchone()
-            if row is None:
-                return None
-            if row["previous_status"] != works_in or row["crash_count"]:
-                write_audit(
-                    conn, correlation_id=row["correlation_id"] or "", event_type=f"reference.{stage}.started",
-                    entity_type="reference_video", entity_id=str(reference_id),
-                    summary=f"{row['previous_status']} -> {works_in} (attempt {row['stage_attempts']})",
-                    details={"from": row["previous_status"], "to": str(works_in),
-                             "attempt": row["stage_attempts"], "crashes": row["crash_count"],
-                             "message_id": message_id},
-                )
-            if stage != Stage.FETCH:
-                row["assets"] = {a["asset_type"]: a for a in conn.execute(Q["get_assets"], {"id": reference_id})}
-        return row
 
     def _advance(self, stage: Stage, row: dict[str, Any], work: _Work) -> StageResult:
         target = STAGE_LEADS_TO[stage]
-        with self.pool.connection() as conn, conn.transaction():
-            for asset in work.assets:
-                conn.execute(Q["upsert_asset"], asset)
-            if work.extract is not None:
-                conn.execute(Q["upsert_extract"], {"id": row["id"], **work.extract})
+        meta = {k: v for k, v in work.meta.items() if v is not None}
+        with self.pool.connection() as conn:
             moved = conn.execute(Q["advance"], {
-                "id": row["id"], "next": target, "expected": [str(STAGE_WORKS_IN[stage])],
-                "meta": Jsonb({k: v for k, v in work.meta.items() if v is not None}),
+                "id": row["id"], "stage": str(stage), "next": target, "expected": STAGE_WORKS_IN[stage],
+                "meta": Jsonb(meta), "assets": Jsonb(work.assets),
+                "extracts": Jsonb([work.extract] if work.extract is not None else []),
+                "details": Jsonb({"from": str(STAGE_WORKS_IN[stage]), "to": str(target), **_jsonable(meta)}),
             }).fetchone()
-            if moved is None:
-                # Someone else finished or failed this stage meanwhile: keep their outcome.
-                conn.rollback()
-                return StageResult(row["id"], stage, "skipped", "another attempt already moved the row on")
-            write_audit(
-                conn, correlation_id=row["correlation_id"] or "", event_type=f"reference.{stage}.done",
-                entity_type="reference_video", entity_id=str(row["id"]),
-                summary=f"{STAGE_WORKS_IN[stage]} -> {target}",
-                details={"from": str(STAGE_WORKS_IN[stage]), "to": str(target), **_jsonable(work.meta)},
-            )
+        if moved is None:
+            # Someone else finished or failed this stage meanwhile: keep their outcome.
+            return StageResult(row["id"], stage, "skipped", "another attempt already moved the row on")
         return StageResult(row["id"], stage, "advanced", str(target), next_stage=NEXT_STAGE[stage])
 
     def _fail(self, stage: Stage, row: dict[str, Any], cause: str) -> StageResult:
         message = f"{stage}: {cause}"
-        with self.pool.connection() as conn, conn.transaction():
+        with self.pool.connection() as conn:
             failed = conn.execute(Q["fail"], {
-                "id": row["id"], "stage": str(stage), "error": message,
+                "id": row["id"], "stage": str(stage), "error": message, "works_in": STAGE_WORKS_IN[stage],
                 "expected": [str(STAGE_WORKS_IN[stage])],
             }).fetchone()
-            if failed is None:
-                return StageResult(row["id"], stage, "skipped", "another attempt already moved the row on")
-            write_audit(
-                conn, correlation_id=row["correlation_id"] or "", event_type=f"reference.{stage}.failed",
-                entity_type="reference_video", entity_id=str(row["id"]), summary=message,
-                details={"from": str(STAGE_WORKS_IN[stage]), "to": "failed", "stage": str(stage)},
-            )
+        if failed is None:
+            return StageResult(row["id"], stage, "skipped", "another attempt already moved the row on")
         log.warning("reference failed", extra={"reference_id": str(row["id"]), "stage": str(stage), "error": message})
         return StageResult(row["id"], stage, "failed", message)
 
@@ -284,13 +254,9 @@ class Pipeline:
 
     def _release(self, stage: Stage, row: dict[str, Any], message_id: str, error: str,
                  uncount: bool = False) -> None:
-        with self.pool.connection() as conn, conn.transaction():
+        with self.pool.connection() as conn:
             conn.execute(Q["release"], {"id": row["id"], "expected": str(STAGE_WORKS_IN[stage]),
-                                        "message_id": message_id, "error": error[:2000]})
-            if uncount:
-                # Being throttled by the site is not the video's fault: it costs no attempt.
-                conn.execute("UPDATE reference_videos SET stage_attempts = greatest(stage_attempts - 1, 0) "
-                             "WHERE id = %s", (row["id"],))
+                                        "message_id": message_id, "error": error[:2000], "uncount": uncount})
 
     def _why_skipped(self, stage: Stage, reference_id: UUID) -> str:
         with self.pool.connection() as conn:
@@ -302,10 +268,9 @@ class Pipeline:
         return f"status is {row['status']}; nothing for the {stage} stage to do"
 
 
-def _asset(reference_id: UUID, asset_type: str, path: str, text: str | None = None,
+def _asset(asset_type: str, path: str, text: str | None = None,
            details: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"id": reference_id, "asset_type": asset_type, "storage_path": path,
-            "transcript_text": text, "details": Jsonb(details or {})}
+    return {"asset_type": asset_type, "storage_path": path, "transcript_text": text, "details": details or {}}
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -13,60 +13,124 @@ SELECT id, url, status, correlation_id FROM reference_videos WHERE url = %(url)s
 SELECT * FROM reference_videos WHERE id = %(id)s;
 
 -- name: claim_stage
--- Take the lease on a row for one attempt at a stage. A lease left behind by a worker that died
--- (lapsed, or held by this very message coming back after a crash) counts as a crash.
--- Returns the status the row had before (`previous_status`) for the audit row.
+-- Take the lease on a row for one attempt at a stage, in one statement: a lease left behind by a
+-- worker that died (lapsed, or held by this very message coming back after a crash) counts as a
+-- crash; a status change or a crash is audited; the row's assets come back with it.
 WITH before AS (
     SELECT id, status FROM reference_videos WHERE id = %(id)s FOR UPDATE
+), claimed AS (
+    UPDATE reference_videos r
+    SET status = %(works_in)s,
+        lease_until = now() + make_interval(secs => %(lease_s)s),
+        lease_message_id = %(message_id)s,
+        stage_attempts = r.stage_attempts + 1,
+        crash_count = r.crash_count + CASE WHEN r.lease_until IS NOT NULL THEN 1 ELSE 0 END,
+        status_changed_at = CASE WHEN r.status = %(works_in)s THEN r.status_changed_at ELSE now() END
+    FROM before
+    WHERE r.id = before.id
+      AND r.status = ANY(%(starts_from)s)
+      AND (r.lease_until IS NULL OR r.lease_until < now() OR r.lease_message_id = %(message_id)s)
+    RETURNING r.id, r.url, r.status, before.status AS previous_status, r.correlation_id, r.stage_attempts,
+              r.crash_count, r.category, r.source_meta
+), audit AS (
+    INSERT INTO audit_log (correlation_id, event_type, entity_type, entity_id, actor, summary, details)
+    SELECT coalesce(c.correlation_id, ''), 'reference.' || %(stage)s || '.started', 'reference_video', c.id::text,
+           'system', c.previous_status || ' -> ' || c.status || ' (attempt ' || c.stage_attempts || ')',
+           jsonb_build_object('from', c.previous_status, 'to', c.status, 'attempt', c.stage_attempts,
+                              'crashes', c.crash_count, 'message_id', %(message_id)s::text)
+    FROM claimed c
+    WHERE c.previous_status <> c.status OR c.crash_count > 0
 )
-UPDATE reference_videos r
-SET status = %(works_in)s,
-    lease_until = now() + make_interval(secs => %(lease_s)s),
-    lease_message_id = %(message_id)s,
-    stage_attempts = r.stage_attempts + 1,
-    crash_count = r.crash_count + CASE WHEN r.lease_until IS NOT NULL THEN 1 ELSE 0 END,
-    status_changed_at = CASE WHEN r.status = %(works_in)s THEN r.status_changed_at ELSE now() END
-FROM before
-WHERE r.id = before.id
-  AND r.status = ANY(%(starts_from)s)
-  AND (r.lease_until IS NULL OR r.lease_until < now() OR r.lease_message_id = %(message_id)s)
-RETURNING r.id, r.url, r.status, before.status AS previous_status, r.correlation_id, r.stage_attempts,
-          r.crash_count, r.category, r.source_meta;
+SELECT c.*,
+       coalesce((SELECT jsonb_object_agg(a.asset_type, jsonb_build_object(
+                    'storage_path', a.storage_path, 'transcript_text', a.transcript_text))
+                 FROM reference_assets a WHERE a.reference_video_id = c.id), '{}'::jsonb) AS assets
+FROM claimed c;
 
 -- name: advance
--- Finish a stage: move on, clear the lease and the per-stage counters.
-UPDATE reference_videos
-SET status = %(next)s,
-    status_changed_at = now(),
-    lease_until = NULL,
-    lease_message_id = NULL,
-    stage_attempts = 0,
-    crash_count = 0,
-    resend_count = 0,
-    error_message = NULL,
-    failed_stage = NULL,
-    last_error = NULL,
-    source_meta = source_meta || %(meta)s
-WHERE id = %(id)s AND status = ANY(%(expected)s)
-RETURNING id, correlation_id;
+-- Finish a stage in one statement: move on (only from the status the stage worked in), and only
+-- then store what it made, clear the lease and per-stage counters, and audit.
+WITH moved AS (
+    UPDATE reference_videos
+    SET status = %(next)s,
+        status_changed_at = now(),
+        lease_until = NULL,
+        lease_message_id = NULL,
+        stage_attempts = 0,
+        crash_count = 0,
+        resend_count = 0,
+        error_message = NULL,
+        failed_stage = NULL,
+        last_error = NULL,
+        source_meta = source_meta || %(meta)s
+    WHERE id = %(id)s AND status = %(expected)s
+    RETURNING id, correlation_id
+), assets AS (
+    INSERT INTO reference_assets (reference_video_id, asset_type, storage_path, transcript_text, details)
+    SELECT m.id, a.asset_type, a.storage_path, a.transcript_text, coalesce(a.details, '{}'::jsonb)
+    FROM moved m
+    CROSS JOIN jsonb_to_recordset(%(assets)s) AS a(asset_type text, storage_path text, transcript_text text,
+                                                   details jsonb)
+    ON CONFLICT (reference_video_id, asset_type) DO UPDATE
+    SET storage_path = EXCLUDED.storage_path,
+        transcript_text = EXCLUDED.transcript_text,
+        details = EXCLUDED.details
+), extract AS (
+    INSERT INTO reference_extracts
+        (reference_video_id, spoken_hook, on_screen_hook, visual_hook, cta, hook_family, structure_tags,
+         quality_score)
+    SELECT m.id, e.spoken_hook, e.on_screen_hook, e.visual_hook, e.cta, e.hook_family, e.structure_tags,
+           e.quality_score
+    FROM moved m
+    CROSS JOIN jsonb_to_recordset(%(extracts)s) AS e(spoken_hook text, on_screen_hook text, visual_hook text,
+                                                     cta text, hook_family text, structure_tags jsonb,
+                                                     quality_score integer)
+    ON CONFLICT (reference_video_id) DO UPDATE
+    SET spoken_hook = EXCLUDED.spoken_hook,
+        on_screen_hook = EXCLUDED.on_screen_hook,
+        visual_hook = EXCLUDED.visual_hook,
+        cta = EXCLUDED.cta,
+        hook_family = EXCLUDED.hook_family,
+        structure_tags = EXCLUDED.structure_tags,
+        quality_score = EXCLUDED.quality_score
+), audit AS (
+    INSERT INTO audit_log (correlation_id, event_type, entity_type, entity_id, actor, summary, details)
+    SELECT coalesce(m.correlation_id, ''), 'reference.' || %(stage)s || '.done', 'reference_video', m.id::text,
+           'system', %(expected)s || ' -> ' || %(next)s, %(details)s
+    FROM moved m
+)
+SELECT id FROM moved;
 
 -- name: release
--- Give the lease back after an attempt that will be retried.
+-- Give the lease back after an attempt that will be retried. A throttled attempt (uncount) was
+-- not the video's fault and costs it no attempt.
 UPDATE reference_videos
-SET lease_until = NULL, lease_message_id = NULL, last_error = %(error)s
+SET lease_until = NULL,
+    lease_message_id = NULL,
+    last_error = %(error)s,
+    stage_attempts = CASE WHEN %(uncount)s THEN greatest(stage_attempts - 1, 0) ELSE stage_attempts END
 WHERE id = %(id)s AND status = %(expected)s AND lease_message_id = %(message_id)s
 RETURNING id;
 
 -- name: fail
-UPDATE reference_videos
-SET status = 'failed',
-    status_changed_at = now(),
-    failed_stage = %(stage)s,
-    error_message = %(error)s,
-    lease_until = NULL,
-    lease_message_id = NULL
-WHERE id = %(id)s AND status = ANY(%(expected)s)
-RETURNING id, correlation_id;
+WITH failed AS (
+    UPDATE reference_videos
+    SET status = 'failed',
+        status_changed_at = now(),
+        failed_stage = %(stage)s,
+        error_message = %(error)s,
+        lease_until = NULL,
+        lease_message_id = NULL
+    WHERE id = %(id)s AND status = ANY(%(expected)s)
+    RETURNING id, correlation_id
+), audit AS (
+    INSERT INTO audit_log (correlation_id, event_type, entity_type, entity_id, actor, summary, details)
+    SELECT coalesce(f.correlation_id, ''), 'reference.' || %(stage)s || '.failed', 'reference_video',
+           f.id::text, 'system', %(error)s,
+           jsonb_build_object('from', %(works_in)s::text, 'to', 'failed', 'stage', %(stage)s::text)
+    FROM failed f
+)
+SELECT id FROM failed;
 
 -- name: restart
 -- `flashflow retry`: a failed row starts again from the status its failed stage starts from.
@@ -90,24 +154,6 @@ ON CONFLICT (reference_video_id, asset_type) DO UPDATE
 SET storage_path = EXCLUDED.storage_path,
     transcript_text = EXCLUDED.transcript_text,
     details = EXCLUDED.details;
-
--- name: get_assets
-SELECT asset_type, storage_path, transcript_text, details
-FROM reference_assets WHERE reference_video_id = %(id)s;
-
--- name: upsert_extract
-INSERT INTO reference_extracts
-    (reference_video_id, spoken_hook, on_screen_hook, visual_hook, cta, hook_family, structure_tags, quality_score)
-VALUES (%(id)s, %(spoken_hook)s, %(on_screen_hook)s, %(visual_hook)s, %(cta)s, %(hook_family)s,
-        %(structure_tags)s, %(quality_score)s)
-ON CONFLICT (reference_video_id) DO UPDATE
-SET spoken_hook = EXCLUDED.spoken_hook,
-    on_screen_hook = EXCLUDED.on_screen_hook,
-    visual_hook = EXCLUDED.visual_hook,
-    cta = EXCLUDED.cta,
-    hook_family = EXCLUDED.hook_family,
-    structure_tags = EXCLUDED.structure_tags,
-    quality_score = EXCLUDED.quality_score;
 
 -- name: move_for_attach
 -- A person supplies what a stage would have produced; the row resumes at the next stage.
