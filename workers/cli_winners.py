@@ -20,7 +20,7 @@ from flashflow_core.winners.submit import ReferenceSubmission
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("enqueue", help="submit reference video URLs to the Winners Bank",
                        description=cmd_enqueue.__doc__)
-    p.add_argument("urls", nargs="*", metavar="URL")
+    p.add_argument("urls", nargs="*", metavar="URL", help="URLs to submit; '-' reads them from standard input")
     p.add_argument("--file", "-f", metavar="F", help="read URLs from F, one per line ('-' for standard input)")
     p.add_argument("--submitted-by", default="cli", help="who submitted them (default: cli)")
     p.add_argument("--category")
@@ -68,7 +68,9 @@ def _producer(ctx):
 
 
 def _read_urls(args: argparse.Namespace) -> list[str]:
-    urls = list(args.urls)
+    urls = [u for u in args.urls if u != "-"]
+    if "-" in args.urls and not args.file:
+        args.file = "-"
     if args.file:
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
         urls += [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]

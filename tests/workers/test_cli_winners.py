@@ -125,3 +125,17 @@ def test_status_json_counts_and_failures(cli, broker, worker, media_server, conn
     assert code == 0
     assert report["counts"]["failed"] == 1 and report["counts"]["ready"] == 0
     assert report["failures"][0]["stage"] == "fetch" and "404" in report["failures"][0]["error"]
+
+
+def test_enqueue_reads_urls_from_stdin(cli, broker, media_server, conn):
+    first, second = media_server.url("files/one.mp4"), media_server.url("files/two.mp4")
+    code, out, _ = cli("enqueue", "-", "--category", "skincare", stdin=f"{first}\n# a comment\n\n{second}\n")
+    assert code == 0
+    ids = [line.split("\t")[0] for line in out.strip().splitlines()]
+    rows = conn.execute("SELECT url, category FROM reference_videos WHERE id = ANY(%s::uuid[]) ORDER BY url",
+                        (ids,)).fetchall()
+    assert [(r["url"], r["category"]) for r in rows] == [(first, "skincare"), (second, "skincare")]
+
+
+def test_enqueue_without_urls_is_a_usage_error(cli):
+    assert cli("enqueue")[0] == 2
