@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     fetch_retries: int = Field(default=3, ge=0, le=20)
     fetch_concurrency_per_site: int = Field(default=4, ge=1, le=100)
     fetch_throttle_pause_s: int = Field(default=300, ge=1)
+    fetch_max_throttles: int = Field(default=12, ge=1, le=1000,
+                                     description="Throttled fetches of one video before it fails.")
 
     transcriber: Literal["faster-whisper", "openai-whisper", "openai"] = "faster-whisper"
     whisper_model: str | None = Field(
@@ -99,7 +101,7 @@ class Settings(BaseSettings):
     worker_processes: int = Field(default=1, ge=1, le=64)
     broker_namespace: str = "dramatiq"
     heartbeat_timeout_s: int = Field(default=60, ge=1)
-    stage_max_retries: int = Field(default=5, ge=0, le=50)
+    stage_max_retries: int = Field(default=5, ge=0, le=15)
     stage_max_attempts: int = Field(default=3, ge=1, le=50)
 
     broker_maintenance_chance: int = Field(

@@ -64,6 +64,11 @@ class GuardedConsumer(_RedisConsumer):
                     except PoisonMessage as poison:
                         self._dead_letter(redis_id, data, poison)
                         continue
+                    except Exception as exc:  # never let one payload stop the consumer and strand its batch
+                        log.exception("payload check failed", extra={"queue": self.queue_name,
+                                                                     "redis_message_id": redis_id})
+                        self._dead_letter(redis_id, data, PoisonMessage("internal", f"checking it failed: {exc!r}"))
+                        continue
                     self.queued_message_ids.add(message.message_id)
                     return MessageProxy(message)
                 fetched: list[tuple[str, bytes | None]] = []

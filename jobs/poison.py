@@ -92,6 +92,8 @@ def _decode_json(data: bytes | str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise PoisonMessage("bad_json", f"the payload is not valid JSON: {exc.msg} at line {exc.lineno} "
                             f"column {exc.colno}") from None
+    except RecursionError:
+        raise PoisonMessage("bad_json", "the payload's JSON is nested too deeply to decode") from None
     if not isinstance(fields, dict):
         raise PoisonMessage("bad_envelope", f"the payload is a JSON {type(fields).__name__}, not an object "
                             f"with the fields {', '.join(Envelope.model_fields)}")

@@ -26,11 +26,13 @@ class SiteLimits:
         return max(ttl, 0) / 1000
 
     def pause(self, site: str, seconds: float) -> None:
-        """Stop fetching from `site` for `seconds` (extends, never shortens, a pause)."""
+        """Stop fetching from `site` for `seconds` (extends, never shortens, a pause; atomic)."""
         key = f"{self.namespace}:site-paused:{site}"
-        ms = int(seconds * 1000)
-        if self.client.pttl(key) < ms:
-            self.client.set(key, str(time.time()), px=ms)
+        ms = max(int(seconds * 1000), 1)
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.set(key, str(time.time()), px=ms, nx=True)
+            pipe.pexpire(key, ms, gt=True)
+            pipe.execute()
 
     @contextmanager
     def slot(self, site: str) -> Iterator[bool]:

@@ -11,12 +11,13 @@ import random
 from uuid import UUID
 
 import dramatiq
+from dramatiq.common import dq_name
 from dramatiq.middleware import CurrentMessage
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from flashflow_core.winners.pipeline import StageResult
 from flashflow_core.winners.rescue import find_stuck
-from flashflow_core.winners.states import Stage
+from flashflow_core.winners.states import STAGE_LEASE_MARGIN_S, STAGE_LEASE_S, Stage
 from flashflow_core.winners.submit import ReferenceSubmission, Submitted, submit_reference
 from jobs.runtime import current
 from flashflow_core.sites import site_of
@@ -27,6 +28,11 @@ log = logging.getLogger(__name__)
 # Dramatiq's own retry count only backs up the attempt count kept in Postgres
 # (FLASHFLOW_STAGE_MAX_RETRIES), which decides when a row fails.
 STAGE_RETRY_OPTIONS = {"max_retries": 20, "min_backoff": 2_000, "max_backoff": 300_000}
+
+
+def _time_limit_ms(stage: Stage) -> int:
+    """An attempt must end before its lease lapses, or a second worker could take the row."""
+    return (STAGE_LEASE_S[stage] - STAGE_LEASE_MARGIN_S) * 1000
 
 
 class StageRetry(Exception):
@@ -67,7 +73,8 @@ def _run(stage: Stage, reference_id: str) -> StageResult:
     return result
 
 
-@dramatiq.actor(queue_name="fetch", time_limit=15 * 60_000, throws=(ValidationError,), **STAGE_RETRY_OPTIONS)
+@dramatiq.actor(queue_name="fetch", time_limit=_time_limit_ms(Stage.FETCH), throws=(ValidationError,),
+                 **STAGE_RETRY_OPTIONS)
 def fetch_reference(reference_id: str) -> None:
     """Download the video of a reference row (yt-dlp), polite to each site."""
     rt = current()
@@ -94,13 +101,15 @@ def fetch_reference(reference_id: str) -> None:
         fetch_reference.send_with_options(args=(reference_id,), delay=int(pause * 1000))
 
 
-@dramatiq.actor(queue_name="transcribe", time_limit=25 * 60_000, throws=(ValidationError,), **STAGE_RETRY_OPTIONS)
+@dramatiq.actor(queue_name="transcribe", time_limit=_time_limit_ms(Stage.TRANSCRIBE), throws=(ValidationError,),
+                 **STAGE_RETRY_OPTIONS)
 def transcribe_reference(reference_id: str) -> None:
     """Extract the audio and transcribe it (Whisper)."""
     _run(Stage.TRANSCRIBE, reference_id)
 
 
-@dramatiq.actor(queue_name="extract", time_limit=10 * 60_000, throws=(ValidationError,), **STAGE_RETRY_OPTIONS)
+@dramatiq.actor(queue_name="extract", time_limit=_time_limit_ms(Stage.EXTRACT), throws=(ValidationError,),
+                 **STAGE_RETRY_OPTIONS)
 def extract_reference(reference_id: str) -> None:
     """Read on-screen text and extract the hook package."""
     _run(Stage.EXTRACT, reference_id)
@@ -136,9 +145,24 @@ def enqueue_submission(submission: ReferenceSubmission) -> Submitted:
 
 @dramatiq.actor(queue_name="default", max_retries=3, time_limit=5 * 60_000, throws=(ValidationError,))
 def rescue_stuck_references(quiet_s: float = 600.0, max_resends: int = 3, batch: int = 500) -> None:
-    """Send again the in-flight rows whose message was lost; fail rows that never progress."""
+    """Send again the in-flight rows whose message was lost; fail rows that never progress.
+
+    A stage whose queue (or delay queue) still holds messages is left alone: its rows may just be
+    waiting their turn (a backlog, a paused site), and resending would only add duplicates.
+    """
     args = RescuePayload(quiet_s=quiet_s, max_resends=max_resends, batch=batch)
     rescue = find_stuck(current().pool, quiet_s=args.quiet_s, max_resends=args.max_resends,
-                        batch=args.batch, correlation_id=_message_id())
+                        batch=args.batch, correlation_id=_message_id(), skip_stages=_stages_with_backlog())
     for reference_id, stage in rescue.resend:
         send_stage(stage, reference_id)
+
+
+def _stages_with_backlog() -> list[Stage]:
+    broker = dramatiq.get_broker()
+    client, namespace = broker.client, broker.namespace
+    busy = []
+    for stage, actor in STAGE_ACTORS.items():
+        queue = actor.queue_name
+        if client.llen(f"{namespace}:{queue}") or client.llen(f"{namespace}:{dq_name(queue)}"):
+            busy.append(stage)
+    return busy

@@ -90,6 +90,9 @@ def cmd_enqueue(args: argparse.Namespace, ctx) -> int:
     except OSError as exc:
         ctx.err.print(f"flashflow enqueue: cannot read {args.file}: {exc.strerror}", markup=False)
         return 2
+    except UnicodeDecodeError:
+        ctx.err.print(f"flashflow enqueue: {args.file} is not UTF-8 text", markup=False)
+        return 2
     if not urls:
         ctx.err.print("flashflow enqueue: give at least one URL, or --file F")
         return 2
@@ -165,6 +168,9 @@ def cmd_attach_transcript(args: argparse.Namespace, ctx) -> int:
         text = sys.stdin.read() if args.path == "-" else Path(args.path).read_text(encoding="utf-8")
     except OSError as exc:
         ctx.err.print(f"flashflow attach-transcript: cannot read {args.path}: {exc.strerror}", markup=False)
+        return 2
+    except UnicodeDecodeError:
+        ctx.err.print(f"flashflow attach-transcript: {args.path} is not UTF-8 text", markup=False)
         return 2
     rt = _producer(ctx)
     try:

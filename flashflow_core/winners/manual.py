@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
@@ -34,7 +35,7 @@ def attach_file(pool: ConnectionPool, tools: Toolkit, reference_id: UUID, path: 
         raise CannotStepIn(f"{path}: {exc}") from exc
     if not info.has_video:
         raise CannotStepIn(f"{path}: the file has no video stream")
-    _require_row(pool, reference_id)
+    _require_movable(pool, reference_id, [S.QUEUED, S.NEEDS_FILE, S.FAILED], ["fetch"], "attach-file")
     stored = tools.storage.put_file(storage_keys.video(reference_id, path.suffix), path)
     _move(pool, reference_id, S.NEEDS_TRANSCRIPTION, [S.QUEUED, S.NEEDS_FILE, S.FAILED], ["fetch"],
           asset={"asset_type": "mp4", "storage_path": stored, "transcript_text": None, "details": {}},
@@ -51,8 +52,14 @@ def parse_transcript(text: str) -> Transcript:
             body = json.loads(stripped)
         except json.JSONDecodeError as exc:
             raise CannotStepIn(f"the transcript looks like JSON but does not parse: {exc}") from exc
-        segments = [Segment(float(s["start"]), float(s["end"]), str(s["text"])) for s in body.get("segments", [])]
-        return Transcript(str(body.get("text", "")), body.get("language"), segments, "attached")
+        try:
+            segments = [Segment(float(s["start"]), float(s["end"]), str(s["text"]))
+                        for s in body.get("segments") or []]
+            text = body.get("text") or " ".join(s.text.strip() for s in segments)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise CannotStepIn('the transcript JSON must look like {"text": "...", "segments": '
+                               f'[{{"start": 0.0, "end": 1.5, "text": "..."}}]}} ({exc!r})') from exc
+        return Transcript(str(text), body.get("language"), segments, "attached")
     return Transcript(stripped, None, [], "attached")
 
 
@@ -62,12 +69,12 @@ def attach_transcript(pool: ConnectionPool, tools: Toolkit, reference_id: UUID, 
     transcript = parse_transcript(text)
     if not transcript.has_speech:
         raise CannotStepIn("the transcript is empty")
-    _require_row(pool, reference_id)
+    transcript_from = [S.QUEUED, S.NEEDS_FILE, S.NEEDS_TRANSCRIPTION, S.FAILED]
+    _require_movable(pool, reference_id, transcript_from, ["fetch", "transcribe", "extract"], "attach-transcript")
     body = {"text": transcript.text, "language": transcript.language, "engine": "attached",
             "segments": [{"start": s.start, "end": s.end, "text": s.text} for s in transcript.segments]}
     stored = tools.storage.put_bytes(storage_keys.transcript(reference_id), json.dumps(body).encode())
-    _move(pool, reference_id, S.PROCESSING,
-          [S.QUEUED, S.NEEDS_FILE, S.NEEDS_TRANSCRIPTION, S.FAILED], ["fetch", "transcribe", "extract"],
+    _move(pool, reference_id, S.PROCESSING, transcript_from, ["fetch", "transcribe", "extract"],
           asset={"asset_type": "transcript", "storage_path": stored, "transcript_text": transcript.text,
                  "details": {"engine": "attached", "segments": len(transcript.segments)}},
           actor=actor, what="attached a transcript", meta={"has_speech": True})
@@ -89,6 +96,20 @@ def retry(pool: ConnectionPool, reference_id: UUID, actor: str = "cli") -> Stage
                     details={"from": "failed", "to": str(RETRY_STATUS[stage]), "stage": str(stage),
                              "previous_error": row["error_message"]})
     return stage
+
+
+def _require_movable(pool: ConnectionPool, reference_id: UUID, expected: list[S], failed_stages: list[str],
+                     command: str) -> None:
+    """Refuse before anything is stored when the row cannot take what a person attaches."""
+    row = _require_row(pool, reference_id)
+    status = ReferenceStatus(row["status"])
+    if status not in expected or (status == S.FAILED and row["failed_stage"] not in failed_stages):
+        state = row["status"] + (f" at {row['failed_stage']}" if row["failed_stage"] else "")
+        raise CannotStepIn(f"{reference_id} is {state}; {command} is allowed from "
+                           + ", ".join(str(s) for s in expected) + f" (failed at {'/'.join(failed_stages)})")
+    if row["lease_until"] is not None and row["lease_until"] > datetime.now(UTC):
+        raise CannotStepIn(f"{reference_id} is being worked on ({row['status']}) until "
+                           f"{row['lease_until']:%H:%M:%S %Z}; try again when that attempt ends")
 
 
 def _require_row(pool: ConnectionPool, reference_id: UUID, conn=None) -> dict:
@@ -113,10 +134,8 @@ def _move(pool: ConnectionPool, reference_id: UUID, to: S, expected: list[S], fa
             "expected": [str(s) for s in expected], "failed_stages": failed_stages,
         }).fetchone()
         if moved is None:
-            state = before["status"] + (f" at {before['failed_stage']}" if before["failed_stage"] else "")
-            raise CannotStepIn(f"{reference_id} is {state}; {what.split(' ')[0]} is allowed from "
-                               + ", ".join(str(s) for s in expected)
-                               + (f" (failed at {'/'.join(failed_stages)})" if S.FAILED in expected else ""))
+            # It changed since _require_movable looked (a worker took it, or another person).
+            raise CannotStepIn(f"{reference_id} changed meanwhile (now {before['status']}); try again")
         conn.execute(Q["upsert_asset"], {"id": reference_id, **asset, "details": Jsonb(asset["details"])})
         conn.execute("UPDATE reference_videos SET source_meta = source_meta || %s WHERE id = %s",
                      (Jsonb(meta), reference_id))

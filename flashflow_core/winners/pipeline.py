@@ -8,6 +8,7 @@ that comes back after its worker died counts as a crash, and too many crashes fa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import tempfile
@@ -86,6 +87,7 @@ class Pipeline:
         row = self._claim(stage, reference_id, message_id)
         if row is None:
             return StageResult(reference_id, stage, "skipped", self._why_skipped(stage, reference_id))
+        row["message_id"] = message_id
         if row["crash_count"] >= self.settings.stage_max_attempts:
             return self._fail(
                 stage, row, f"the {stage} stage stopped its worker {row['crash_count']} times "
@@ -95,7 +97,10 @@ class Pipeline:
             with tempfile.TemporaryDirectory(prefix=f"ff-{stage}-") as tmp:
                 work = getattr(self, f"_{stage}")(row, Path(tmp))
         except SiteThrottled as exc:
-            self._release(stage, row, message_id, str(exc), uncount=True)
+            if row["throttle_count"] + 1 >= self.settings.fetch_max_throttles:
+                return self._fail(stage, row, f"the site kept throttling us ({row['throttle_count'] + 1} times, "
+                                  f"FLASHFLOW_FETCH_MAX_THROTTLES): {exc}; retry later with `flashflow retry`")
+            self._release(stage, row, str(exc), throttled=True)
             return StageResult(reference_id, stage, "throttled", str(exc), site=exc.site,
                                retry_after_s=exc.retry_after_s)
         except PermanentError as exc:
@@ -103,12 +108,18 @@ class Pipeline:
         except ValidationError as exc:
             return self._fail(stage, row, f"the hook package did not match its schema ({_first_error(exc)})")
         except TransientError as exc:
-            return self._retry_or_fail(stage, row, message_id, str(exc))
+            return self._retry_or_fail(stage, row, str(exc))
         except Exception as exc:  # a bug or an unclassified failure: bounded retries, then failed
             log.exception("unexpected error in stage", extra={"stage": str(stage), "reference_id": str(reference_id)})
-            return self._retry_or_fail(stage, row, message_id, f"unexpected error: {exc!r}",
-                                       trace=traceback.format_exc(limit=5))
-        return self._advance(stage, row, work)
+            return self._retry_or_fail(stage, row, f"unexpected error: {exc!r}", trace=traceback.format_exc(limit=5))
+        try:
+            return self._advance(stage, row, work)
+        except psycopg.OperationalError:
+            # Give the lease back if the database is still there, so the retry of this message
+            # is not mistaken for a worker that died mid-stage.
+            with contextlib.suppress(psycopg.Error):
+                self._release(stage, row, "the database connection failed while finishing the stage")
+            raise
 
     # ---- stages ----------------------------------------------------------------------------
 
@@ -223,6 +234,7 @@ class Pipeline:
         with self.pool.connection() as conn:
             moved = conn.execute(Q["advance"], {
                 "id": row["id"], "stage": str(stage), "next": target, "expected": STAGE_WORKS_IN[stage],
+                "message_id": row["message_id"],
                 "meta": Jsonb(meta), "assets": Jsonb(work.assets),
                 "extracts": Jsonb([work.extract] if work.extract is not None else []),
                 "details": Jsonb({"from": str(STAGE_WORKS_IN[stage]), "to": str(target), **_jsonable(meta)}),
@@ -237,6 +249,7 @@ class Pipeline:
         with self.pool.connection() as conn:
             failed = conn.execute(Q["fail"], {
                 "id": row["id"], "stage": str(stage), "error": message, "works_in": STAGE_WORKS_IN[stage],
+                "message_id": row["message_id"],
                 "expected": [str(STAGE_WORKS_IN[stage])],
             }).fetchone()
         if failed is None:
@@ -244,19 +257,19 @@ class Pipeline:
         log.warning("reference failed", extra={"reference_id": str(row["id"]), "stage": str(stage), "error": message})
         return StageResult(row["id"], stage, "failed", message)
 
-    def _retry_or_fail(self, stage: Stage, row: dict[str, Any], message_id: str, cause: str,
+    def _retry_or_fail(self, stage: Stage, row: dict[str, Any], cause: str,
                        trace: str | None = None) -> StageResult:
         attempts = row["stage_attempts"]
         if attempts > self.settings.stage_max_retries:
             return self._fail(stage, row, f"gave up after {attempts} attempts: {cause}")
-        self._release(stage, row, message_id, cause if trace is None else f"{cause}\n{trace}")
+        self._release(stage, row, cause if trace is None else f"{cause}\n{trace}")
         return StageResult(row["id"], stage, "retry", cause)
 
-    def _release(self, stage: Stage, row: dict[str, Any], message_id: str, error: str,
-                 uncount: bool = False) -> None:
+    def _release(self, stage: Stage, row: dict[str, Any], error: str, throttled: bool = False) -> None:
         with self.pool.connection() as conn:
             conn.execute(Q["release"], {"id": row["id"], "expected": str(STAGE_WORKS_IN[stage]),
-                                        "message_id": message_id, "error": error[:2000], "uncount": uncount})
+                                        "message_id": row["message_id"], "error": error[:2000],
+                                        "throttled": throttled})
 
     def _why_skipped(self, stage: Stage, reference_id: UUID) -> str:
         with self.pool.connection() as conn:

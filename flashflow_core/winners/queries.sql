@@ -31,7 +31,7 @@ WITH before AS (
       AND r.status = ANY(%(starts_from)s)
       AND (r.lease_until IS NULL OR r.lease_until < now() OR r.lease_message_id = %(message_id)s)
     RETURNING r.id, r.url, r.status, before.status AS previous_status, r.correlation_id, r.stage_attempts,
-              r.crash_count, r.category, r.source_meta
+              r.crash_count, r.throttle_count, r.category, r.source_meta
 ), audit AS (
     INSERT INTO audit_log (correlation_id, event_type, entity_type, entity_id, actor, summary, details)
     SELECT coalesce(c.correlation_id, ''), 'reference.' || %(stage)s || '.started', 'reference_video', c.id::text,
@@ -48,8 +48,9 @@ SELECT c.*,
 FROM claimed c;
 
 -- name: advance
--- Finish a stage in one statement: move on (only from the status the stage worked in), and only
--- then store what it made, clear the lease and per-stage counters, and audit.
+-- Finish a stage in one statement: move on (only from the status the stage worked in, and only
+-- while this attempt still holds the lease), and only then store what it made, clear the lease
+-- and per-stage counters, and audit.
 WITH moved AS (
     UPDATE reference_videos
     SET status = %(next)s,
@@ -59,11 +60,12 @@ WITH moved AS (
         stage_attempts = 0,
         crash_count = 0,
         resend_count = 0,
+        throttle_count = 0,
         error_message = NULL,
         failed_stage = NULL,
         last_error = NULL,
         source_meta = source_meta || %(meta)s
-    WHERE id = %(id)s AND status = %(expected)s
+    WHERE id = %(id)s AND status = %(expected)s AND lease_message_id = %(message_id)s
     RETURNING id, correlation_id
 ), assets AS (
     INSERT INTO reference_assets (reference_video_id, asset_type, storage_path, transcript_text, details)
@@ -102,13 +104,14 @@ WITH moved AS (
 SELECT id FROM moved;
 
 -- name: release
--- Give the lease back after an attempt that will be retried. A throttled attempt (uncount) was
--- not the video's fault and costs it no attempt.
+-- Give the lease back after an attempt that will be retried. A throttled attempt was not the
+-- video's fault: it costs no attempt, but is counted in throttle_count.
 UPDATE reference_videos
 SET lease_until = NULL,
     lease_message_id = NULL,
     last_error = %(error)s,
-    stage_attempts = CASE WHEN %(uncount)s THEN greatest(stage_attempts - 1, 0) ELSE stage_attempts END
+    stage_attempts = CASE WHEN %(throttled)s THEN greatest(stage_attempts - 1, 0) ELSE stage_attempts END,
+    throttle_count = throttle_count + CASE WHEN %(throttled)s THEN 1 ELSE 0 END
 WHERE id = %(id)s AND status = %(expected)s AND lease_message_id = %(message_id)s
 RETURNING id;
 
@@ -121,7 +124,7 @@ WITH failed AS (
         error_message = %(error)s,
         lease_until = NULL,
         lease_message_id = NULL
-    WHERE id = %(id)s AND status = ANY(%(expected)s)
+    WHERE id = %(id)s AND status = ANY(%(expected)s) AND lease_message_id = %(message_id)s
     RETURNING id, correlation_id
 ), audit AS (
     INSERT INTO audit_log (correlation_id, event_type, entity_type, entity_id, actor, summary, details)
@@ -143,7 +146,8 @@ SET status = %(to)s,
     last_error = NULL,
     stage_attempts = 0,
     crash_count = 0,
-    resend_count = 0
+    resend_count = 0,
+    throttle_count = 0
 WHERE id = %(id)s AND status = 'failed'
 RETURNING id, failed_stage;
 
@@ -168,9 +172,11 @@ SET status = %(to)s,
     lease_message_id = NULL,
     stage_attempts = 0,
     crash_count = 0,
-    resend_count = 0
+    resend_count = 0,
+    throttle_count = 0
 WHERE id = %(id)s AND status = ANY(%(expected)s)
   AND (status <> 'failed' OR failed_stage = ANY(%(failed_stages)s))
+  AND (lease_until IS NULL OR lease_until < now())
 RETURNING id;
 
 -- name: stuck_references
@@ -183,6 +189,7 @@ SET resend_count = r.resend_count + 1,
 FROM (
     SELECT id FROM reference_videos
     WHERE status IN ('queued', 'needs_file', 'needs_transcription', 'processing')
+      AND NOT (status = ANY(%(skip)s::text[]))
       AND (lease_until IS NULL OR lease_until < now())
       AND updated_at < now() - make_interval(secs => %(quiet_s)s)
     ORDER BY status_changed_at

@@ -3,6 +3,7 @@ commit and send, a worker died) so they can be sent again; too many resends fail
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -24,12 +25,15 @@ class Rescue:
 
 
 def find_stuck(pool: ConnectionPool, *, quiet_s: float, max_resends: int, batch: int,
-               correlation_id: str) -> Rescue:
-    """Pick quiet in-flight rows (set-based, SKIP LOCKED) and decide for each: resend or fail."""
+               correlation_id: str, skip_stages: Iterable[Stage] = ()) -> Rescue:
+    """Pick quiet in-flight rows (set-based, SKIP LOCKED) and decide for each: resend or fail.
+    Rows waiting on a stage in `skip_stages` (its queue still has messages) are left alone."""
     resend: list[tuple[UUID, Stage]] = []
     failed: list[UUID] = []
+    skip_stages = set(skip_stages)
+    skip = sorted(str(status) for status, stage in STAGE_FOR_STATUS.items() if stage in skip_stages)
     with pool.connection() as conn, conn.transaction():
-        rows = conn.execute(Q["stuck_references"], {"quiet_s": quiet_s, "batch": batch}).fetchall()
+        rows = conn.execute(Q["stuck_references"], {"quiet_s": quiet_s, "batch": batch, "skip": skip}).fetchall()
         give_up = [r for r in rows if r["resend_count"] > max_resends]
         for r in rows:
             if r["resend_count"] <= max_resends:
@@ -57,6 +61,7 @@ def find_stuck(pool: ConnectionPool, *, quiet_s: float, max_resends: int, batch:
             conn, correlation_id=correlation_id, event_type="job.rescue_stuck_references",
             entity_type="job", entity_id=None,
             summary=f"resent {len(resend)}, failed {len(failed)}",
-            details={"resent": len(resend), "failed": len(failed), "quiet_s": quiet_s},
+            details={"resent": len(resend), "failed": len(failed), "quiet_s": quiet_s,
+                     "skipped_stages": sorted(str(s) for s in skip_stages)},
         )
     return Rescue(resend, failed)

@@ -50,6 +50,7 @@ def poison_messages() -> list[tuple[str, str, bytes | None, str]]:
     good = {"url": "https://www.tiktok.com/@poison/video/7100000000000000001"}
     add("bad_json", b'{"queue_name": "default", "actor_name": ', "not valid JSON")
     add("bad_json", b"\xff\xfe\x00garbage", "not UTF-8")
+    add("bad_json", b"[" * 100_000, "nested too deeply")
     add("bad_envelope", b"[1, 2, 3]", "JSON list, not an object")
     add("bad_envelope", lambda rid: {**envelope("enqueue_reference", good, rid), "priority": 5},
         "unexpected top-level field 'priority'")

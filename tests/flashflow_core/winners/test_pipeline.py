@@ -9,6 +9,7 @@ from uuid import UUID
 import pytest
 
 from flashflow_core.adapters.base import PermanentError, TransientError
+from flashflow_core.adapters.fakes import InstantDownloader
 from flashflow_core.adapters.toolkit import Toolkit
 from flashflow_core.config import Settings
 from flashflow_core.db import make_pool
@@ -124,3 +125,61 @@ def test_submitting_a_known_url_reports_the_existing_row(pipeline):
                                                                  submitted_by="b"))
     assert first.created and not second.created
     assert second.id == first.id and second.status == "queued"
+
+
+def test_a_site_that_keeps_throttling_fails_the_row_after_the_limit(settings, conn, monkeypatch):
+    from flashflow_core.adapters.base import SiteThrottled
+
+    limited = settings.model_copy(update={"toolkit": "instant", "fetch_max_throttles": 3})
+    with make_pool(limited) as pool:
+        pipeline = Pipeline(pool, limited, Toolkit(limited))
+        rid = _submit(pipeline)
+
+        def busy(url, dest):
+            raise SiteThrottled("the server answered 429 Too Many Requests", site="example.com", retry_after_s=60)
+
+        monkeypatch.setattr(pipeline.tools.downloader, "fetch", busy)
+        outcomes = [pipeline.run_stage(Stage.FETCH, rid, f"m{i}").outcome for i in range(3)]
+    row = _row(conn, rid)
+    assert outcomes == ["throttled", "throttled", "failed"]
+    assert row["status"] == "failed" and row["stage_attempts"] == 1  # throttles cost no attempts
+    assert row["error_message"].startswith("fetch: the site kept throttling us (3 times")
+
+
+def test_an_attempt_that_lost_its_lease_cannot_finish_or_fail_the_row(pipeline, conn, monkeypatch):
+    rid = _submit(pipeline)
+    taken_over = {}
+
+    def slow_fetch(url, dest):
+        # While this attempt runs, its lease lapses and another message takes the row over.
+        conn.execute("UPDATE reference_videos SET lease_message_id = 'newer' WHERE id = %s", (rid,))
+        taken_over["yes"] = True
+        return InstantDownloader().fetch(url, dest)
+
+    monkeypatch.setattr(pipeline.tools.downloader, "fetch", slow_fetch)
+    result = pipeline.run_stage(Stage.FETCH, rid, "older")
+    row = _row(conn, rid)
+    assert taken_over and result.outcome == "skipped"
+    assert row["status"] == "needs_file" and row["lease_message_id"] == "newer"
+    assert conn.execute("SELECT count(*) AS n FROM reference_assets WHERE reference_video_id = %s",
+                        (rid,)).fetchone()["n"] == 0
+
+
+def test_rescue_resends_quiet_rows_but_leaves_stages_with_a_backlog_alone(pipeline, conn):
+    from flashflow_core.winners.rescue import find_stuck
+
+    fetching, transcribing = _submit(pipeline, "https://a.example/1.mp4"), _submit(pipeline, "https://a.example/2.mp4")
+    pipeline.run_stage(Stage.FETCH, transcribing, "m")
+    conn.execute("UPDATE reference_videos SET updated_at = now() - interval '1 hour'")
+
+    rescue = find_stuck(pipeline.pool, quiet_s=600, max_resends=2, batch=10, correlation_id="c",
+                        skip_stages=[Stage.TRANSCRIBE])
+    assert rescue.resend == [(fetching, Stage.FETCH)] and rescue.failed == []
+
+    for _ in range(2):
+        conn.execute("UPDATE reference_videos SET updated_at = now() - interval '1 hour'")
+        find_stuck(pipeline.pool, quiet_s=600, max_resends=2, batch=10, correlation_id="c",
+                   skip_stages=[Stage.TRANSCRIBE])
+    row = _row(conn, fetching)
+    assert row["status"] == "failed" and "no progress after 2 resends" in row["error_message"]
+    assert _row(conn, transcribing)["status"] == "needs_transcription"
