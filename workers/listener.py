@@ -76,8 +76,9 @@ class IntakeListener:
         with psycopg.connect(database_url(self.settings), autocommit=True,
                              application_name="flashflow-intake") as conn:
             conn.execute(f"LISTEN {CHANNEL}")
-            self.listening.set()
             self.sweep()
+            # Ready only after the first sweep: from here on, rows come in by notification.
+            self.listening.set()
             next_sweep = time.monotonic() + self.settings.intake_sweep_s
             while not self._stop.is_set():
                 woken = any(True for _ in conn.notifies(timeout=1.0))
