@@ -13,14 +13,14 @@ from uuid import UUID
 import dramatiq
 from dramatiq.common import dq_name
 from dramatiq.middleware import CurrentMessage
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from flashflow_core.sites import site_of
 from flashflow_core.winners.pipeline import StageResult
 from flashflow_core.winners.rescue import find_stuck
 from flashflow_core.winners.states import STAGE_LEASE_MARGIN_S, STAGE_LEASE_S, Stage
 from flashflow_core.winners.submit import ReferenceSubmission, Submitted, submit_reference
 from jobs.runtime import current
-from flashflow_core.sites import site_of
 from jobs.site_limits import SiteLimits
 
 log = logging.getLogger(__name__)
@@ -50,9 +50,9 @@ class RescuePayload(BaseModel):
     """Arguments of rescue_stuck_references."""
 
     model_config = ConfigDict(extra="forbid")
-    quiet_s: float = 600.0
-    max_resends: int = 3
-    batch: int = 500
+    quiet_s: float = Field(default=600.0, gt=0, description="Untouched for this long (no live lease): stuck.")
+    max_resends: int = Field(default=3, ge=0, le=100, description="Resends before a stuck row fails.")
+    batch: int = Field(default=500, ge=1, le=10_000, description="Rows looked at per run.")
 
 
 def _message_id() -> str:
