@@ -39,24 +39,9 @@ class Context:
 
 
 def _register_all(sub: argparse._SubParsersAction) -> None:
-    from workers import cli_db, cli_services
+    from workers import cli_db, cli_dlq, cli_health, cli_schedule, cli_services, cli_winners, cli_worker
 
-    for module in (cli_db, cli_services):
-        module.register(sub)
-    _register_optional(sub)
-
-
-def _register_optional(sub: argparse._SubParsersAction) -> None:
-    """Command groups of later features; each registers itself when its module is present."""
-    import importlib
-
-    for name in ("cli_winners", "cli_worker", "cli_schedule", "cli_dlq", "cli_health"):
-        try:
-            module = importlib.import_module(f"workers.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"workers.{name}":
-                raise
-            continue
+    for module in (cli_db, cli_services, cli_winners, cli_worker, cli_schedule, cli_dlq, cli_health):
         module.register(sub)
 
 
