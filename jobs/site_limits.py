@@ -4,12 +4,16 @@ at most N downloads at once per site, and a pause for a site that is throttling 
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import redis
 from dramatiq.rate_limits import ConcurrentRateLimiter
 from dramatiq.rate_limits.backends import RedisBackend
+
+# A slot held by a worker that died is freed after this long (the fetch lease).
+SLOT_TTL_MS = 16 * 60 * 1000
+
 
 class SiteLimits:
     """Concurrency limit and throttle pauses per site."""
@@ -36,8 +40,9 @@ class SiteLimits:
 
     @contextmanager
     def slot(self, site: str) -> Iterator[bool]:
-        """Hold one of the site's download slots; yields False when all are taken."""
+        """Hold one of the site's download slots (Dramatiq's concurrent rate limiter on Redis);
+        yields False when all are taken."""
         limiter = ConcurrentRateLimiter(self.backend, f"{self.namespace}:fetch:{site}",
-                                        limit=self.per_site, ttl=15 * 60 * 1000)
+                                        limit=self.per_site, ttl=SLOT_TTL_MS)
         with limiter.acquire(raise_on_failure=False) as acquired:
             yield acquired

@@ -16,10 +16,14 @@ from dramatiq.middleware import CurrentMessage
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flashflow_core.sites import site_of
-from flashflow_core.winners.pipeline import StageResult
+from flashflow_core.winners.pipeline import StageResult, reference_url
 from flashflow_core.winners.rescue import find_stuck
 from flashflow_core.winners.states import STAGE_LEASE_MARGIN_S, STAGE_LEASE_S, Stage
-from flashflow_core.winners.submit import ReferenceSubmission, Submitted, submit_reference
+from flashflow_core.winners.submit import (
+    ReferenceSubmission,
+    Submitted,
+    submit_reference,
+)
 from jobs.runtime import current
 from jobs.site_limits import SiteLimits
 
@@ -78,14 +82,12 @@ def _run(stage: Stage, reference_id: str) -> StageResult:
 def fetch_reference(reference_id: str) -> None:
     """Download the video of a reference row (yt-dlp), polite to each site."""
     rt = current()
-    with rt.pool.connection() as conn:
-        row = conn.execute("SELECT url FROM reference_videos WHERE id = %s",
-                           (ReferencePayload(reference_id=reference_id).reference_id,)).fetchone()
-    if row is None:
+    url = reference_url(rt.pool, ReferencePayload(reference_id=reference_id).reference_id)
+    if url is None:
         log.warning("no such reference video; message dropped", extra={"reference_id": reference_id})
         return
     limits = SiteLimits(rt.redis, rt.settings.fetch_concurrency_per_site)
-    site = site_of(row["url"])
+    site = site_of(url)
     paused = limits.paused_for(site)
     if paused > 0:
         fetch_reference.send_with_options(args=(reference_id,), delay=int((paused + random.random() * 5) * 1000))

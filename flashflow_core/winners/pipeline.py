@@ -295,6 +295,8 @@ def _jsonable(meta: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in meta.items() if isinstance(v, (str, int, float, bool, list, type(None)))}
 
 
-def reference_row(conn: psycopg.Connection, reference_id: UUID) -> dict[str, Any] | None:
-    """The reference_videos row, or None."""
-    return conn.execute(Q["get_reference"], {"id": reference_id}).fetchone()
+def reference_url(pool: ConnectionPool, reference_id: UUID) -> str | None:
+    """The URL of a reference row (None when there is no such row), for per-site limits."""
+    with pool.connection() as conn:
+        row = conn.execute(Q["get_reference_url"], {"id": reference_id}).fetchone()
+    return row["url"] if row else None

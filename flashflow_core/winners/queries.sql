@@ -12,6 +12,9 @@ SELECT id, url, status, correlation_id FROM reference_videos WHERE url = %(url)s
 -- name: get_reference
 SELECT * FROM reference_videos WHERE id = %(id)s;
 
+-- name: get_reference_url
+SELECT url FROM reference_videos WHERE id = %(id)s;
+
 -- name: claim_stage
 -- Take the lease on a row for one attempt at a stage, in one statement: a lease left behind by a
 -- worker that died (lapsed, or held by this very message coming back after a crash) counts as a
