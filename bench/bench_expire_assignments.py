@@ -15,12 +15,11 @@ reported, with ratios to the job.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import psycopg
 
-from bench.common import scratch_settings
+from bench.common import print_comparison, scratch_settings, timed_statement
 from flashflow_core.assignments import expire_assignments
 from flashflow_core.db import make_pool
 
@@ -72,14 +71,6 @@ def prepare(url: str, rows: int) -> None:
         conn.execute("VACUUM ANALYZE public.videos, public.video_events, public.notifications")
 
 
-def timed_sql(url: str, statement: str) -> tuple[float, int]:
-    with psycopg.connect(url) as conn:
-        start = time.perf_counter()
-        count = conn.execute(statement).rowcount
-        conn.commit()
-        return time.perf_counter() - start, count
-
-
 def timed_job(settings, batch_size: int) -> tuple[float, int]:
     pool = make_pool(settings, name="bench-expire")
     try:
@@ -106,20 +97,15 @@ def main() -> None:
                 if method == "job":
                     seconds, count = timed_job(settings, args.batch_size)
                 else:
-                    seconds, count = timed_sql(url, RAW_UPDATE if method == "raw UPDATE" else RAW_SAME_WRITES)
+                    seconds, count = timed_statement(url, RAW_UPDATE if method == "raw UPDATE" else RAW_SAME_WRITES)
                 assert count == args.rows, f"{method} expired {count} rows, expected {args.rows}"
                 times[method].append(seconds)
         with psycopg.connect(url) as conn:
             server = conn.execute("SHOW server_version").fetchone()[0]
 
-    best = {method: min(values) for method, values in times.items()}
     print(f"expire_assignments, {args.rows:,} expired of {2 * args.rows:,} assigned videos, "
           f"batch size {args.batch_size}, best of {args.rounds} (PostgreSQL {server})")
-    print("| method | seconds (best) | seconds (median) | rows/s | job time / this time |")
-    print("|---|---|---|---|---|")
-    for method, seconds in best.items():
-        print(f"| {method} | {seconds:.2f} | {statistics.median(times[method]):.2f} | "
-              f"{args.rows / seconds:,.0f} | {best['job'] / seconds:.2f}x |")
+    print_comparison(times, args.rows, "rows")
 
 
 if __name__ == "__main__":

@@ -12,12 +12,11 @@ runs on freshly prepared, identical, vacuumed rows; renewals per second and the 
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import psycopg
 
-from bench.common import scratch_settings
+from bench.common import print_comparison, scratch_settings, timed_statement
 from flashflow_core.credits import renew_credits
 from flashflow_core.db import make_pool
 
@@ -72,14 +71,6 @@ def prepare(url: str, rows: int) -> None:
                      "public.credit_transactions, public.flashflow_credit_renewals")
 
 
-def timed_raw(url: str) -> tuple[float, int]:
-    with psycopg.connect(url) as conn:
-        start = time.perf_counter()
-        count = conn.execute(RAW).rowcount
-        conn.commit()
-        return time.perf_counter() - start, count
-
-
 def timed_job(settings, batch_size: int) -> tuple[float, int]:
     pool = make_pool(settings, name="bench-renew")
     try:
@@ -118,21 +109,16 @@ def main() -> None:
         for _ in range(args.rounds):
             for method in times:
                 prepare(url, args.rows)
-                seconds, count = timed_job(settings, args.batch_size) if method == "job" else timed_raw(url)
+                seconds, count = timed_job(settings, args.batch_size) if method == "job" else timed_statement(url, RAW)
                 assert count == args.rows, f"{method} renewed {count}, expected {args.rows}"
                 check(url, args.rows)
                 times[method].append(seconds)
         with psycopg.connect(url) as conn:
             server = conn.execute("SHOW server_version").fetchone()[0]
 
-    best = {method: min(values) for method, values in times.items()}
     print(f"renew_credits, {args.rows:,} due subscriptions, batch size {args.batch_size}, "
           f"best of {args.rounds} (PostgreSQL {server})")
-    print("| method | seconds (best) | seconds (median) | renewals/s | job time / this time |")
-    print("|---|---|---|---|---|")
-    for method, seconds in best.items():
-        print(f"| {method} | {seconds:.2f} | {statistics.median(times[method]):.2f} | "
-              f"{args.rows / seconds:,.0f} | {best['job'] / seconds:.2f}x |")
+    print_comparison(times, args.rows, "renewals")
 
 
 if __name__ == "__main__":

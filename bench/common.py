@@ -54,3 +54,24 @@ def wait_until(predicate, timeout_s: float, interval_s: float = 0.05) -> float:
             raise TimeoutError(f"not done after {timeout_s} s")
         time.sleep(interval_s)
     return time.perf_counter() - start
+
+
+def timed_statement(url: str, statement: str) -> tuple[float, int]:
+    """(seconds, rows affected) of one SQL statement, committed: the raw-SQL baselines."""
+    with psycopg.connect(url) as conn:
+        start = time.perf_counter()
+        count = conn.execute(statement).rowcount
+        conn.commit()
+        return time.perf_counter() - start, count
+
+
+def print_comparison(times: dict[str, list[float]], rows: int, unit: str) -> None:
+    """A Markdown table of each method's best and median time, rate, and the job's time against it."""
+    import statistics
+
+    best = {method: min(values) for method, values in times.items()}
+    print(f"| method | seconds (best) | seconds (median) | {unit}/s | job time / this time |")
+    print("|---|---|---|---|---|")
+    for method, seconds in best.items():
+        print(f"| {method} | {seconds:.2f} | {statistics.median(times[method]):.2f} | "
+              f"{rows / seconds:,.0f} | {best['job'] / seconds:.2f}x |")
