@@ -14,6 +14,7 @@ from rich.table import Table
 
 from flashflow_core.winners import manual
 from flashflow_core.winners.report import status_report
+from flashflow_core.winners.states import STAGE_WORKS_IN
 from flashflow_core.winners.submit import ReferenceSubmission
 
 
@@ -145,25 +146,12 @@ def cmd_status(args: argparse.Namespace, ctx) -> int:
 
 def cmd_attach_file(args: argparse.Namespace, ctx) -> int:
     """Store a video for a row stuck at fetching; it resumes at transcription."""
-    from jobs.winners import send_stage
-
-    rt = _producer(ctx)
-    try:
-        stage = manual.attach_file(rt.pool, rt.tools, args.id, args.path)
-    except manual.CannotStepIn as exc:
-        ctx.err.print(f"flashflow attach-file: {exc}", markup=False)
-        return 1
-    finally:
-        rt.close()
-    send_stage(stage, args.id)
-    _line(ctx, args.id, "needs_transcription", "file attached")
-    return 0
+    return _step_in(ctx, "attach-file", args.id, "file attached",
+                    lambda rt: manual.attach_file(rt.pool, rt.tools, args.id, args.path))
 
 
 def cmd_attach_transcript(args: argparse.Namespace, ctx) -> int:
     """Store a transcript (text, or JSON with segments); the row resumes at extraction."""
-    from jobs.winners import send_stage
-
     try:
         text = sys.stdin.read() if args.path == "-" else Path(args.path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -172,16 +160,24 @@ def cmd_attach_transcript(args: argparse.Namespace, ctx) -> int:
     except UnicodeDecodeError:
         ctx.err.print(f"flashflow attach-transcript: {args.path} is not UTF-8 text", markup=False)
         return 2
+    return _step_in(ctx, "attach-transcript", args.id, "transcript attached",
+                    lambda rt: manual.attach_transcript(rt.pool, rt.tools, args.id, text))
+
+
+def _step_in(ctx, command: str, reference_id: UUID, done: str, attach) -> int:
+    """Run one attach function, then send the message of the stage the row resumes at."""
+    from jobs.winners import send_stage
+
     rt = _producer(ctx)
     try:
-        stage = manual.attach_transcript(rt.pool, rt.tools, args.id, text)
+        stage = attach(rt)
     except manual.CannotStepIn as exc:
-        ctx.err.print(f"flashflow attach-transcript: {exc}", markup=False)
+        ctx.err.print(f"flashflow {command}: {exc}", markup=False)
         return 1
     finally:
         rt.close()
-    send_stage(stage, args.id)
-    _line(ctx, args.id, "processing", "transcript attached")
+    send_stage(stage, reference_id)
+    _line(ctx, reference_id, STAGE_WORKS_IN[stage], done)
     return 0
 
 
