@@ -20,8 +20,8 @@ import time
 import psycopg
 
 from bench.common import print_comparison, scratch_settings, timed_statement
-from flashflow_core.assignments import expire_assignments
-from flashflow_core.db import make_pool
+from flashflow_core.assignments.expiry import expire_assignments
+from flashflow_core.db.pool import make_pool
 
 RAW_UPDATE = """
 UPDATE public.videos

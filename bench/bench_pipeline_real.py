@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bench.common import scratch_settings
 from flashflow_core.adapters.toolkit import Toolkit
-from flashflow_core.db import make_pool
+from flashflow_core.db.pool import make_pool
 from flashflow_core.winners.pipeline import Pipeline
 from flashflow_core.winners.states import Stage
 from flashflow_core.winners.submit import ReferenceSubmission, submit_reference

@@ -17,8 +17,8 @@ import time
 import psycopg
 
 from bench.common import print_comparison, scratch_settings, timed_statement
-from flashflow_core.credits import renew_credits
-from flashflow_core.db import make_pool
+from flashflow_core.credits.renewal import renew_credits
+from flashflow_core.db.pool import make_pool
 
 RAW = """
 WITH moved AS (

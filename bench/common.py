@@ -13,8 +13,8 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from flashflow_core.config import Settings, load_settings
-from flashflow_core.migrate import migrate
-from flashflow_core.services import ensure_services
+from flashflow_core.db.migrate import migrate
+from flashflow_core.embedded.services import ensure_services
 
 
 def _with_dbname(url: str, dbname: str) -> str:

@@ -7,7 +7,7 @@ from typing import Annotated
 import dramatiq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from flashflow_core import assignments
+from flashflow_core.assignments import expiry as assignments
 from jobs.runtime import current
 from jobs.scheduled import correlation_id
 

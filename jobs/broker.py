@@ -17,7 +17,7 @@ from dramatiq.common import current_millis
 from dramatiq.middleware import CurrentMessage
 
 from flashflow_core.config import Settings
-from flashflow_core.dlq import DeadLetter
+from flashflow_core.ops.dlq import DeadLetter
 from jobs.consumer import FETCH_PAIRS_LUA, GuardedConsumer
 
 log = logging.getLogger(__name__)

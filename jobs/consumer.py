@@ -17,8 +17,8 @@ from dramatiq.brokers.redis import _RedisConsumer
 from dramatiq.common import compute_backoff, q_name
 from dramatiq.errors import ConnectionClosed
 
-from flashflow_core import metrics
-from flashflow_core.dlq import DeadLetter, payload_excerpt
+from flashflow_core.ops import metrics
+from flashflow_core.ops.dlq import DeadLetter, payload_excerpt
 from jobs.poison import PoisonMessage, check_message
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from typing import Annotated
 import dramatiq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from flashflow_core import credits
+from flashflow_core.credits import renewal as credits
 from jobs.runtime import current
 from jobs.scheduled import correlation_id
 

@@ -14,7 +14,7 @@ from psycopg_pool import ConnectionPool
 
 from flashflow_core.adapters.toolkit import Toolkit
 from flashflow_core.config import Settings
-from flashflow_core.db import make_pool
+from flashflow_core.db.pool import make_pool
 from flashflow_core.winners.pipeline import Pipeline
 
 

@@ -15,7 +15,7 @@ import dramatiq
 from dramatiq import Message
 from dramatiq.middleware import CurrentMessage
 
-from flashflow_core.audit import new_correlation_id
+from flashflow_core.db.audit import new_correlation_id
 from flashflow_core.scheduling.schedule_file import ScheduleEntry, ScheduleError
 from jobs.public import ArgumentsInvalid, validate_arguments
 

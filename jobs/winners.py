@@ -15,7 +15,7 @@ from dramatiq.common import dq_name
 from dramatiq.middleware import CurrentMessage
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from flashflow_core.sites import site_of
+from flashflow_core.adapters.sites import site_of
 from flashflow_core.winners.pipeline import StageResult, reference_url
 from flashflow_core.winners.rescue import find_stuck
 from flashflow_core.winners.states import STAGE_LEASE_MARGIN_S, STAGE_LEASE_S, Stage

@@ -21,7 +21,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from flashflow_core.config import Settings
-from flashflow_core.migrate import migrate
+from flashflow_core.db.migrate import migrate
 from tests.openai_server import openai_server  # noqa: F401 - fixture
 from tests.media_server import media_server  # noqa: F401 - fixture
 
@@ -35,7 +35,7 @@ def _server_urls() -> tuple[str, str]:
     db, rd = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
     if db and rd:
         return db, rd
-    from flashflow_core.services import ensure_services
+    from flashflow_core.embedded.services import ensure_services
 
     resolved = ensure_services(Settings(home=ROOT / ".flashflow-test", database_url=db, redis_url=rd))
     return resolved.database_url, resolved.redis_url  # type: ignore[return-value]

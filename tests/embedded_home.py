@@ -18,10 +18,10 @@ import psutil
 import pytest
 
 from flashflow_core.config import Settings
-from flashflow_core.embedded_common import terminate
-from flashflow_core.embedded_pg import EmbeddedPostgres
-from flashflow_core.embedded_valkey import EmbeddedValkey
-from flashflow_core.services import stop_services
+from flashflow_core.embedded.common import terminate
+from flashflow_core.embedded.postgres import EmbeddedPostgres
+from flashflow_core.embedded.valkey import EmbeddedValkey
+from flashflow_core.embedded.services import stop_services
 
 FLASHFLOW = Path(sys.executable).parent / "flashflow"
 

@@ -8,7 +8,7 @@ import logging
 
 import dramatiq
 
-from flashflow_core import metrics
+from flashflow_core.ops import metrics
 from flashflow_core.config import Settings
 from jobs import runtime
 from workers.listener import IntakeListener

@@ -14,7 +14,7 @@ from functools import cached_property
 from rich.console import Console
 
 from flashflow_core.config import ConfigError, Settings, load_settings
-from flashflow_core.embedded_common import ServiceError
+from flashflow_core.embedded.common import ServiceError
 from flashflow_core.logs import setup_logging
 
 EXIT_OK = 0
@@ -33,7 +33,7 @@ class Context:
     @cached_property
     def settings(self) -> Settings:
         """Settings with DATABASE_URL and REDIS_URL filled, starting embedded servers if unset."""
-        from flashflow_core.services import ensure_services
+        from flashflow_core.embedded.services import ensure_services
 
         return ensure_services(self.base_settings)
 

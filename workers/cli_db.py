@@ -8,7 +8,7 @@ import psycopg
 from rich.table import Table
 
 from flashflow_core.config import Settings
-from flashflow_core.migrate import MigrationError, migrate
+from flashflow_core.db.migrate import MigrationError, migrate
 
 
 def register(sub: argparse._SubParsersAction) -> None:

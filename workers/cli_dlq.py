@@ -9,8 +9,8 @@ import json
 import redis
 from rich.table import Table
 
-from flashflow_core.db import connect
-from flashflow_core.dlq import DeadLetterError, DeadLetterQueues, DeadMessage, reasons, record_operator_action
+from flashflow_core.db.pool import connect
+from flashflow_core.ops.dlq import DeadLetterError, DeadLetterQueues, DeadMessage, reasons, record_operator_action
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

@@ -9,8 +9,8 @@ from dataclasses import asdict
 from rich.table import Table
 from rich.text import Text
 
-from flashflow_core.doctor import healthy, run_checks
-from flashflow_core.services import (
+from flashflow_core.ops.doctor import healthy, run_checks
+from flashflow_core.embedded.services import (
     ENV_NAME,
     SETTING,
     ServiceError,

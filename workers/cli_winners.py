@@ -120,7 +120,7 @@ def cmd_enqueue(args: argparse.Namespace, ctx) -> int:
 
 def cmd_status(args: argparse.Namespace, ctx) -> int:
     """Counts per status, the oldest row in each non-final status, and the latest failures."""
-    from flashflow_core.db import make_pool
+    from flashflow_core.db.pool import make_pool
 
     with make_pool(ctx.settings, name="flashflow-status") as pool:
         report = status_report(pool)

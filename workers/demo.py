@@ -20,7 +20,7 @@ from pathlib import Path
 from rich.live import Live
 from rich.table import Table
 
-from flashflow_core.migrate import migrate
+from flashflow_core.db.migrate import migrate
 from flashflow_core.winners.states import FINAL
 from flashflow_core.winners.submit import ReferenceSubmission
 

@@ -18,7 +18,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from flashflow_core.config import Settings
-from flashflow_core.db import database_url
+from flashflow_core.db.pool import database_url
 from flashflow_core.winners.intake import CHANNEL, take_in
 
 log = logging.getLogger(__name__)

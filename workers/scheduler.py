@@ -30,7 +30,7 @@ from dramatiq.errors import ConnectionError as BrokerConnectionError
 from psycopg_pool import ConnectionPool
 
 from flashflow_core.config import Settings
-from flashflow_core.db import make_pool
+from flashflow_core.db.pool import make_pool
 from flashflow_core.scheduling.ledger import LeaderLock, claim_fire, prune_fires
 from flashflow_core.scheduling.schedule_file import ScheduleEntry, load_schedules
 from jobs.broker import setup_broker

@@ -33,7 +33,7 @@ from flashflow_core.adapters.base import AdapterError, FetchedMedia, PermanentEr
 from flashflow_core.adapters.netguard import AddressPolicy, check_scheme
 from flashflow_core.adapters.ytdlp_guard import GuardedYoutubeDL, GuardError
 from flashflow_core.config import Settings
-from flashflow_core.sites import site_of
+from flashflow_core.adapters.sites import site_of
 
 log = logging.getLogger(__name__)
 

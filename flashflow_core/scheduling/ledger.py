@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from flashflow_core.sql import load_queries
+from flashflow_core.db.sql import load_queries
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
-from flashflow_core.sql import load_queries
+from flashflow_core.db.sql import load_queries
 
 Q = load_queries("flashflow_core.winners", "intake.sql")
 CHANNEL = "flashflow_reference_intake"

@@ -12,8 +12,8 @@ from psycopg_pool import ConnectionPool
 
 from flashflow_core.adapters.base import PermanentError, Segment, Transcript
 from flashflow_core.adapters.toolkit import Toolkit
-from flashflow_core.audit import new_correlation_id, write_audit
-from flashflow_core.sql import load_queries
+from flashflow_core.db.audit import new_correlation_id, write_audit
+from flashflow_core.db.sql import load_queries
 from flashflow_core.winners import storage_keys
 from flashflow_core.winners.states import RETRY_STATUS, ReferenceStatus, Stage
 

@@ -33,7 +33,7 @@ from flashflow_core.adapters.base import (
 )
 from flashflow_core.adapters.toolkit import Toolkit
 from flashflow_core.config import Settings
-from flashflow_core.sql import load_queries
+from flashflow_core.db.sql import load_queries
 from flashflow_core.winners import storage_keys
 from flashflow_core.winners.states import (
     NEXT_STAGE,

@@ -7,7 +7,7 @@ from typing import Any
 
 from psycopg_pool import ConnectionPool
 
-from flashflow_core.sql import load_queries
+from flashflow_core.db.sql import load_queries
 from flashflow_core.winners.states import ReferenceStatus
 
 Q = load_queries("flashflow_core.winners", "queries.sql")

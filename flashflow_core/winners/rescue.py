@@ -9,8 +9,8 @@ from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
-from flashflow_core.audit import write_audit
-from flashflow_core.sql import load_queries
+from flashflow_core.db.audit import write_audit
+from flashflow_core.db.sql import load_queries
 from flashflow_core.winners.states import STAGE_FOR_STATUS, ReferenceStatus, Stage
 
 Q = load_queries("flashflow_core.winners", "queries.sql")

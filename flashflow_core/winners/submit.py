@@ -8,8 +8,8 @@ from uuid import UUID
 from psycopg_pool import ConnectionPool
 from pydantic import BaseModel, Field, field_validator
 
-from flashflow_core.audit import new_correlation_id, write_audit
-from flashflow_core.sql import load_queries
+from flashflow_core.db.audit import new_correlation_id, write_audit
+from flashflow_core.db.sql import load_queries
 from flashflow_core.winners.urls import normalize_url
 
 Q = load_queries("flashflow_core.winners", "queries.sql")

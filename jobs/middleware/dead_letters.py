@@ -11,7 +11,7 @@ from dramatiq.common import q_name
 from dramatiq.errors import ActorNotFound
 from dramatiq.middleware import SkipMessage
 
-from flashflow_core.dlq import DeadLetter, payload_excerpt, record_dead_letter
+from flashflow_core.ops.dlq import DeadLetter, payload_excerpt, record_dead_letter
 from jobs import runtime
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """Counts, per actor, the messages a worker process runs, their errors, retries, failures and
-durations (the metrics are defined in flashflow_core.metrics)."""
+durations (the metrics are defined in flashflow_core.ops.metrics)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import dramatiq
 from dramatiq.broker import MessageProxy
 from dramatiq.common import q_name
 
-from flashflow_core import metrics
+from flashflow_core.ops import metrics
 
 
 class ActorMetrics(dramatiq.Middleware):

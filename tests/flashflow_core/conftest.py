@@ -8,7 +8,7 @@ import pytest
 from psycopg_pool import ConnectionPool
 
 from flashflow_core.config import Settings
-from flashflow_core.db import make_pool
+from flashflow_core.db.pool import make_pool
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from flashflow_core.db import make_pool
+from flashflow_core.db.pool import make_pool
 from flashflow_core.scheduling.ledger import LeaderLock
 from flashflow_core.scheduling.schedule_file import parse_schedules
 from flashflow_core.winners.submit import ReferenceSubmission

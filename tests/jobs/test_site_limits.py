@@ -6,7 +6,7 @@ from contextlib import ExitStack
 
 import redis
 
-from flashflow_core.sites import site_of
+from flashflow_core.adapters.sites import site_of
 from jobs.site_limits import SiteLimits
 
 

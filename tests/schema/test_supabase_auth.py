@@ -10,7 +10,7 @@ import uuid
 import psycopg
 import pytest
 
-from flashflow_core.migrate import discover
+from flashflow_core.db.migrate import discover
 
 pytestmark = pytest.mark.embedded
 

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 import redis
 
-from flashflow_core.embedded_common import port_open
+from flashflow_core.embedded.common import port_open
 from tests.embedded_home import (
     FLASHFLOW,
     cli_env,

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from flashflow_core.db import make_pool
+from flashflow_core.db.pool import make_pool
 from flashflow_core.scheduling.ledger import LeaderLock, claim_fire
 from flashflow_core.scheduling.schedule_file import parse_schedules
 from tests.flashflow_core.job_rows import one

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from flashflow_core.adapters.toolkit import Toolkit
-from flashflow_core.db import make_pool
+from flashflow_core.db.pool import make_pool
 from flashflow_core.winners import manual, storage_keys
 from flashflow_core.winners.submit import ReferenceSubmission, submit_reference
 from tests.conftest import FIXTURES

@@ -12,7 +12,7 @@ from flashflow_core.adapters.base import PermanentError, TransientError
 from flashflow_core.adapters.fakes import InstantDownloader
 from flashflow_core.adapters.toolkit import Toolkit
 from flashflow_core.config import Settings
-from flashflow_core.db import make_pool
+from flashflow_core.db.pool import make_pool
 from flashflow_core.winners.pipeline import Pipeline
 from flashflow_core.winners.states import Stage
 from flashflow_core.winners.submit import ReferenceSubmission, submit_reference

@@ -23,11 +23,11 @@ from typing import Literal, Protocol
 import psycopg
 import redis
 
-from flashflow_core import embedded_pg, embedded_valkey
+from flashflow_core.embedded import postgres as embedded_pg, valkey as embedded_valkey
 from flashflow_core.config import Settings
-from flashflow_core.embedded_common import Running, ServiceError
-from flashflow_core.embedded_pg import EmbeddedPostgres
-from flashflow_core.embedded_valkey import EmbeddedValkey
+from flashflow_core.embedded.common import Running, ServiceError
+from flashflow_core.embedded.postgres import EmbeddedPostgres
+from flashflow_core.embedded.valkey import EmbeddedValkey
 
 __all__ = ["ServiceError", "ServiceStatus", "ensure_services", "find_services", "services_status", "stop_services"]
 

@@ -8,7 +8,7 @@ import uuid
 import psycopg
 import pytest
 
-from flashflow_core.credits import renew_credits
+from flashflow_core.credits.renewal import renew_credits
 from tests.flashflow_core.job_rows import insert, make_user, one
 
 
@@ -108,7 +108,7 @@ def test_a_period_put_back_by_hand_is_not_granted_twice(conn, pool):
 
 
 def test_two_runs_at_the_same_moment_grant_each_user_once(conn, db_url, settings):
-    from flashflow_core.db import make_pool
+    from flashflow_core.db.pool import make_pool
 
     users = [subscribe(conn, ends=f"now() - interval '{i} seconds'") for i in range(1, 121)]
     pools = [make_pool(settings, name=f"renew-{i}") for i in range(2)]

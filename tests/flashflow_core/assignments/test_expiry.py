@@ -7,7 +7,7 @@ import uuid
 
 import psycopg
 
-from flashflow_core.assignments import expire_assignments
+from flashflow_core.assignments.expiry import expire_assignments
 from tests.flashflow_core.job_rows import make_user, make_video, one
 
 PAST = "now() - interval '1 minute'"

@@ -16,10 +16,10 @@ from pathlib import Path
 import psycopg
 import redis
 
-from flashflow_core import migrate
+from flashflow_core.db import migrate
 from flashflow_core.config import ConfigError, Settings
-from flashflow_core.embedded_pg import server_version as postgres_version
-from flashflow_core.embedded_valkey import server_version as redis_version
+from flashflow_core.embedded.postgres import server_version as postgres_version
+from flashflow_core.embedded.valkey import server_version as redis_version
 
 WHISPER_MODEL_FILES = ("model.bin", "tokenizer.json")
 

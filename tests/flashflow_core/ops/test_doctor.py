@@ -12,10 +12,10 @@ import pytest
 import redis
 from yt_dlp.version import __version__ as ytdlp_version
 
-from flashflow_core import migrate
-from flashflow_core.doctor import Check, healthy, rapidocr_model_files, run_checks
-from flashflow_core.embedded_common import free_port
-from flashflow_core.services import ensure_services
+from flashflow_core.db import migrate
+from flashflow_core.ops.doctor import Check, healthy, rapidocr_model_files, run_checks
+from flashflow_core.embedded.common import free_port
+from flashflow_core.embedded.services import ensure_services
 from tests.embedded_home import (
     embedded_settings,
     home_fixture,  # noqa: F401 - the `home` fixture

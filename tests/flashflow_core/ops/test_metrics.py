@@ -12,7 +12,7 @@ import pytest
 from dramatiq import Worker
 from prometheus_client.parser import text_string_to_metric_families
 
-from flashflow_core import metrics
+from flashflow_core.ops import metrics
 from tests.jobs.test_poison import envelope, push
 
 pytestmark = pytest.mark.timeout(120)

@@ -1,4 +1,4 @@
-"""Applies the plain-SQL migrations in `flashflow_core/migrations/` in file-name order.
+"""Applies the plain-SQL migrations in `flashflow_core/db/migrations/` in file-name order.
 
 Each file runs in its own transaction and is recorded with a SHA-256 checksum in
 `flashflow_migrations.applied`. A session advisory lock serialises concurrent runs, and an
@@ -16,7 +16,7 @@ import psycopg
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_PACKAGE = "flashflow_core.migrations"
+MIGRATIONS_PACKAGE = "flashflow_core.db.migrations"
 # An arbitrary constant shared by every `flashflow migrate` process: the advisory lock key.
 MIGRATE_LOCK_KEY = 7_265_031_822_104
 

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from flashflow_core.migrate import Migration, MigrationError, discover, migrate
+from flashflow_core.db.migrate import Migration, MigrationError, discover, migrate
 from tests.conftest import _with_dbname, create_migrated_database, drop_database
 
 pytestmark = pytest.mark.embedded

@@ -18,10 +18,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from flashflow_core.config import Settings
-from flashflow_core.sql import load_queries
+from flashflow_core.db.sql import load_queries
 
 log = logging.getLogger(__name__)
-Q = load_queries("flashflow_core", "metrics.sql")
+Q = load_queries("flashflow_core.ops", "metrics.sql")
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 _ACTOR = ["actor", "queue"]

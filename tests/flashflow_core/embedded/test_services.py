@@ -17,8 +17,8 @@ import psycopg
 import pytest
 import redis
 
-from flashflow_core.embedded_common import RESERVED_PORTS, port_open, run_as_kwargs, wait_gone
-from flashflow_core.services import (
+from flashflow_core.embedded.common import RESERVED_PORTS, port_open, run_as_kwargs, wait_gone
+from flashflow_core.embedded.services import (
     STATE_FILE,
     ensure_services,
     services_status,
@@ -123,7 +123,7 @@ _START_AND_PRINT = textwrap.dedent(
     """
     import json, sys
     from flashflow_core.config import Settings
-    from flashflow_core.services import ensure_services
+    from flashflow_core.embedded.services import ensure_services
     s = ensure_services(Settings(home=sys.argv[1], database_url=None, redis_url=None))
     print(json.dumps([s.database_url, s.redis_url]))
     """

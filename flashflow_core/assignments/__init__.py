@@ -1,0 +1,1 @@
+"""Video assignments: expiry of stale assignments and legacy claims."""

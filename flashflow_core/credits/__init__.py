@@ -1,0 +1,1 @@
+"""Subscription credits: the monthly renewal of credits per plan."""

@@ -1,0 +1,1 @@
+"""Database plumbing: the connection pool, named SQL files, audit rows and migrations."""

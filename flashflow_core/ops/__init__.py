@@ -1,0 +1,1 @@
+"""Operating the system: Prometheus metrics, dead-letter queues, `flashflow doctor` checks."""
