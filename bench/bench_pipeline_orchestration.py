@@ -30,14 +30,11 @@ SITES = 50
 def run_pipeline(settings, videos: int, threads: int) -> tuple[float, float]:
     """(seconds to submit the rows and their first messages, seconds for the worker to take every
     row to ready). The worker starts after the submissions, as with the bare chain."""
-    from jobs import runtime
-    from jobs.broker import setup_broker
-    from jobs.registry import load_actors
+    from jobs.boot import boot
     from jobs.winners import enqueue_submission
 
-    broker = setup_broker(settings)
-    load_actors()
-    rt = runtime.configure(settings)
+    rt = boot(settings)
+    broker = rt.broker
     start = time.perf_counter()
     for i in range(videos):
         # 50 sites, so the per-site download cap (FLASHFLOW_FETCH_CONCURRENCY_PER_SITE) rarely bites.
@@ -64,9 +61,10 @@ def run_pipeline(settings, videos: int, threads: int) -> tuple[float, float]:
 def run_bare_chain(settings, videos: int, threads: int) -> float:
     """Seconds for a worker to run `videos` chains of MESSAGES_PER_VIDEO no-op messages each
     (the first message of every chain is sent before the worker starts)."""
-    from jobs.broker import setup_broker
+    from jobs.broker import build_broker
 
-    broker = setup_broker(settings.model_copy(update={"broker_namespace": settings.broker_namespace + "-bare"}))
+    # The same broker and middleware as `boot` builds, without FlashFlow's actors.
+    broker = build_broker(settings.model_copy(update={"broker_namespace": settings.broker_namespace + "-bare"}))
     done_key = f"{settings.broker_namespace}-bare:done"
 
     @dramatiq.actor(queue_name="bench_bare", max_retries=0, broker=broker)

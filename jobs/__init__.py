@@ -1,1 +1,1 @@
-"""Dramatiq actors, one module per job family. Import `jobs.broker.setup_broker` before any actor."""
+"""Dramatiq actors, one module per job family. A process starts them with `jobs.boot.boot(settings)`."""

@@ -1,4 +1,4 @@
-"""Builds the Dramatiq Redis broker from settings. Call `setup_broker` before importing actors.
+"""Builds the Dramatiq Redis broker from settings (`jobs.boot` calls it; nothing else should).
 
 The broker is Dramatiq's RedisBroker with three changes: a consumer that dead-letters payloads
 it cannot run instead of restarting (`jobs.consumer`), a dead-letter hook that records why in
@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import current_millis
 from dramatiq.middleware import CurrentMessage
@@ -64,12 +63,8 @@ class FlashflowBroker(RedisBroker):
                 "queue": letter.queue, "redis_message_id": letter.redis_message_id, "reason": letter.reason})
 
 
-def setup_broker(settings: Settings) -> FlashflowBroker:
-    """Create the Redis broker for these settings and make it Dramatiq's global broker.
-
-    Actors already declared on an earlier broker (a test, or a CLI call in the same process)
-    move to the new one, since Dramatiq binds actors to the broker at import time.
-    """
+def build_broker(settings: Settings) -> FlashflowBroker:
+    """The Redis broker for these settings, with FlashFlow's middleware; no actors yet."""
     from jobs.middleware import standard_middleware
     from jobs.middleware.dead_letters import audit_dead_letter
 
@@ -86,11 +81,4 @@ def setup_broker(settings: Settings) -> FlashflowBroker:
     broker.add_middleware(CurrentMessage())
     for middleware, before in standard_middleware(settings):
         broker.add_middleware(middleware, before=before)
-    previous = dramatiq.broker.global_broker
-    dramatiq.set_broker(broker)
-    if previous is not None and previous is not broker:
-        for name in previous.get_declared_actors():
-            actor = previous.get_actor(name)
-            actor.broker = broker
-            broker.declare_actor(actor)
     return broker

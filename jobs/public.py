@@ -165,12 +165,11 @@ def splice_jobs_table(doc: str, table: str) -> str:
 def _loaded_broker() -> dramatiq.Broker:
     from dramatiq.brokers.stub import StubBroker
 
-    from jobs.registry import load_actors
+    from jobs.registry import declare_actors
 
-    if dramatiq.broker.global_broker is None:
-        dramatiq.set_broker(StubBroker())
-    load_actors()
-    return dramatiq.get_broker()
+    broker = StubBroker()
+    declare_actors(broker)
+    return broker
 
 
 def write_all(root: Path) -> list[Path]:

@@ -1,7 +1,8 @@
-"""Imports every actor module, so a worker or producer started on the broker sees them all.
+"""Every actor module, and declaring their actors on a broker.
 
-Call only after `jobs.broker.setup_broker(settings)`: Dramatiq binds actors to the global
-broker when their module is imported.
+Dramatiq binds an actor to the global broker when its module is imported. `declare_actors`
+binds every actor of every module listed here to the broker given, so a process that boots
+more than once (the tests, `flashflow demo`) always sends through the broker it booted last.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import dramatiq
 ACTOR_MODULES: tuple[str, ...] = ("jobs.winners", "jobs.assignments", "jobs.credits", "jobs.hooks")
 
 
-def load_actors() -> dict[str, dramatiq.Actor]:
-    """Import the actor modules and return {actor name: actor} of the global broker."""
-    for module in ACTOR_MODULES:
-        importlib.import_module(module)
-    broker = dramatiq.get_broker()
-    return {name: broker.get_actor(name) for name in broker.get_declared_actors()}
+def declare_actors(broker: dramatiq.Broker) -> dict[str, dramatiq.Actor]:
+    """Import the actor modules, declare each of their actors on `broker`, return {name: actor}."""
+    for name in ACTOR_MODULES:
+        for actor in vars(importlib.import_module(name)).values():
+            if isinstance(actor, dramatiq.Actor) and actor.broker is not broker:
+                actor.broker = broker
+                broker.declare_actor(actor)
+    return {name: broker.get_actor(name) for name in sorted(broker.get_declared_actors())}

@@ -1,7 +1,7 @@
 """Per-process resources actors share: settings, the database pool, the adapters, Redis.
 
-The worker entry point calls `configure(settings)` once after the broker is set up; actors call
-`current()`. Each resource opens on first use and closes at worker shutdown.
+`jobs.boot.boot(settings)` installs it once per process; actors call `current()`. Each
+resource opens on first use and closes at shutdown.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from functools import cached_property
 
+import dramatiq
 import redis
 from psycopg_pool import ConnectionPool
 
@@ -19,10 +20,13 @@ from flashflow_core.winners.pipeline import Pipeline
 
 
 class Runtime:
-    """Settings and lazily opened shared resources of one worker process."""
+    """Settings, the broker and its actors, and lazily opened shared resources of one process."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, broker: dramatiq.Broker | None = None,
+                 actors: dict[str, dramatiq.Actor] | None = None) -> None:
         self.settings = settings
+        self.broker = broker
+        self.actors = actors or {}
         self._lock = threading.Lock()
         self._pool: ConnectionPool | None = None
 
@@ -56,17 +60,21 @@ class Runtime:
 _current: Runtime | None = None
 
 
-def configure(settings: Settings) -> Runtime:
-    """Install the runtime for this process (replacing and closing any earlier one)."""
+def configure(settings: Settings, broker: dramatiq.Broker | None = None,
+              actors: dict[str, dramatiq.Actor] | None = None) -> Runtime:
+    """Install the runtime for this process (replacing and closing any earlier one); `boot`
+    calls it. A test may call it again to change settings under the same broker."""
     global _current
     if _current is not None:
         _current.close()
-    _current = Runtime(settings)
+        broker = broker or _current.broker
+        actors = actors or _current.actors
+    _current = Runtime(settings, broker, actors)
     return _current
 
 
 def current() -> Runtime:
     """The runtime installed by `configure`."""
     if _current is None:
-        raise RuntimeError("jobs.runtime.configure(settings) was not called in this process")
+        raise RuntimeError("jobs.boot.boot(settings) was not called in this process")
     return _current

@@ -145,12 +145,9 @@ def settings(db_url: str, redis_url: str, tmp_path: Path) -> Settings:
 def broker(settings: Settings):
     """The real Redis broker with every actor declared, and the job runtime for these settings."""
     from jobs import runtime
-    from jobs.broker import setup_broker
-    from jobs.registry import load_actors
+    from jobs.boot import boot
 
-    the_broker = setup_broker(settings)
-    load_actors()
-    runtime.configure(settings)
+    the_broker = boot(settings).broker
     the_broker.flush_all()
     yield the_broker
     the_broker.flush_all()

@@ -104,14 +104,12 @@ def cmd_run(args: argparse.Namespace, ctx) -> int:
     import redis
     from dramatiq.errors import ConnectionError as BrokerConnectionError
 
-    from jobs.broker import setup_broker
-    from jobs.registry import load_actors
+    from jobs.boot import boot
     from jobs.scheduled import check_schedules, tick_message
 
     try:
         entries = _load(args, ctx)
-        setup_broker(ctx.settings)
-        actors = load_actors()
+        actors = boot(ctx.settings).actors
         check_schedules(entries, actors)
     except ScheduleError as exc:
         ctx.err.print(f"flashflow schedule run: {exc}", markup=False)

@@ -59,13 +59,9 @@ def _line(ctx, *fields: object) -> None:
 
 def _producer(ctx):
     """Broker, actors and runtime for a command that sends messages."""
-    from jobs import runtime
-    from jobs.broker import setup_broker
-    from jobs.registry import load_actors
+    from jobs.boot import boot
 
-    setup_broker(ctx.settings)
-    load_actors()
-    return runtime.configure(ctx.settings)
+    return boot(ctx.settings)
 
 
 def _read_urls(args: argparse.Namespace) -> list[str]:

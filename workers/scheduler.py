@@ -33,8 +33,7 @@ from flashflow_core.config import Settings
 from flashflow_core.db.pool import make_pool
 from flashflow_core.scheduling.ledger import LeaderLock, claim_fire, prune_fires
 from flashflow_core.scheduling.schedule_file import ScheduleEntry, load_schedules
-from jobs.broker import setup_broker
-from jobs.registry import load_actors
+from jobs.boot import boot
 from jobs.scheduled import check_schedules, tick_message
 
 log = logging.getLogger(__name__)
@@ -182,8 +181,7 @@ def run_scheduler(settings: Settings, schedules_path: Path | None = None, standb
     """The `flashflow scheduler` process: validate schedules.yaml, then lead or stand by until
     SIGTERM/SIGINT."""
     entries = load_schedules(schedules_path or settings.schedules_file)
-    setup_broker(settings)
-    actors = load_actors()
+    actors = boot(settings).actors
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -20,8 +20,7 @@ from dramatiq import Worker
 
 from flashflow_core.config import Settings
 from jobs import runtime
-from jobs.broker import setup_broker
-from jobs.registry import load_actors
+from jobs.boot import boot
 from workers.background import WorkerBackground
 
 log = logging.getLogger(__name__)
@@ -30,14 +29,16 @@ ALL_QUEUES = ("default", "fetch", "transcribe", "extract")
 
 
 def start_worker(settings: Settings, queues: Sequence[str] | None = None, threads: int | None = None) -> Worker:
-    """Set up broker, actors and runtime, then start a Dramatiq worker (returns it running)."""
-    broker = setup_broker(settings)
-    load_actors()
-    runtime.configure(settings)
+    """Boot broker, actors and runtime, then start a Dramatiq worker (returns it running).
+
+    Emits `process_boot` as Dramatiq's own CLI does: its TimeLimit middleware starts the
+    watcher that enforces each actor's time limit only on that signal."""
+    broker = boot(settings).broker
     broker.add_middleware(WorkerBackground(settings, set(queues) if queues else None))
     worker = Worker(broker, queues=set(queues) if queues else None,
                     worker_threads=threads or settings.worker_threads, worker_timeout=1000)
     worker.start()
+    broker.emit_after("process_boot")
     return worker
 
 
