@@ -111,11 +111,28 @@ def conn(db_url: str) -> Iterator[psycopg.Connection]:
         yield connection
 
 
+REDIS_TEST_DBS = range(2, 16)  # 0 and 1 are left to people and the embedded default
+REDIS_CLAIM_TTL_S = 3 * 3600
+
+
 @pytest.fixture(scope="session")
-def redis_test_url(server_urls: tuple[str, str]) -> str:
-    """A Redis URL on a database index of its own, so parallel sessions do not meet."""
+def redis_test_url(server_urls: tuple[str, str]) -> Iterator[str]:
+    """A Redis URL on a database index this session holds alone, so parallel sessions (several
+    checkouts on one machine) never flush each other's keys: each index is claimed with SET NX
+    in database 1 and given back at the end (or after REDIS_CLAIM_TTL_S if the session dies)."""
     base = server_urls[1].rsplit("/", 1)[0] if server_urls[1].count("/") > 2 else server_urls[1].rstrip("/")
-    return f"{base}/{2 + os.getpid() % 14}"
+    claims = redis.Redis.from_url(f"{base}/1")
+    token = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    for index in REDIS_TEST_DBS:
+        if claims.set(f"flashflow-test:db:{index}", token, nx=True, ex=REDIS_CLAIM_TTL_S):
+            break
+    else:
+        raise RuntimeError(f"every Redis test database {REDIS_TEST_DBS.start}-{REDIS_TEST_DBS.stop - 1} "
+                           "is claimed by another test session (keys flashflow-test:db:* in database 1)")
+    yield f"{base}/{index}"
+    if claims.get(f"flashflow-test:db:{index}") == token.encode():
+        claims.delete(f"flashflow-test:db:{index}")
+    claims.close()
 
 
 @pytest.fixture
