@@ -17,6 +17,7 @@ from dramatiq.middleware import CurrentMessage
 
 from flashflow_core.config import Settings
 from flashflow_core.ops.dlq import DeadLetter
+from flashflow_core.ops.redis_keys import BrokerKeys
 from jobs.consumer import FETCH_PAIRS_LUA, GuardedConsumer
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ class FlashflowBroker(RedisBroker):
 
     def __init__(self, *, on_dead_letter: Callable[[DeadLetter], None] | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)
+        self.keys = BrokerKeys(self.namespace)
         self.on_dead_letter = on_dead_letter
         self._fetch_pairs = self.client.register_script(FETCH_PAIRS_LUA)
 
@@ -38,8 +40,11 @@ class FlashflowBroker(RedisBroker):
 
     def fetch_pairs(self, queue_name: str, count: int) -> list[tuple[str, bytes | None]]:
         """Move up to `count` ids from the queue to this worker's ack set; return (id, payload) pairs."""
-        flat = self._fetch_pairs(keys=[self.namespace], args=[
-            queue_name, self.broker_id, current_millis(), min(count, self._max_unpack_size())])
+        keys = self.keys
+        flat = self._fetch_pairs(
+            keys=[keys.heartbeats, keys.queue(queue_name), keys.messages(queue_name),
+                  keys.acks(self.broker_id, queue_name)],
+            args=[self.broker_id, current_millis(), min(count, self._max_unpack_size())])
         return [(flat[i].decode(), flat[i + 1] or None) for i in range(0, len(flat), 2)]
 
     def maintain(self, queue_name: str) -> None:

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 import redis
 from dramatiq.broker import MessageProxy
 from dramatiq.brokers.redis import _RedisConsumer
-from dramatiq.common import compute_backoff, q_name
+from dramatiq.common import compute_backoff
 from dramatiq.errors import ConnectionClosed
 
 from flashflow_core.ops import metrics
 from flashflow_core.ops.dlq import DeadLetter, payload_excerpt
+from flashflow_core.ops.redis_keys import base_queue
 from jobs.poison import PoisonMessage, check_message
 
 if TYPE_CHECKING:
@@ -27,19 +28,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Dramatiq's "fetch" (dispatch.lua) returns payloads without their ids. This one keeps its key
-# layout and heartbeat, returns id/payload pairs, and drops an id whose payload is missing from
-# the ack set at once (Dramatiq would leave it there until the worker stops).
+# layout (flashflow_core.ops.redis_keys) and heartbeat, returns id/payload pairs, and drops an id
+# whose payload is missing from the ack set at once (Dramatiq would leave it there until the
+# worker stops). KEYS: heartbeats, queue, its payload hash, this worker's ack set.
 FETCH_PAIRS_LUA = """
-local namespace = KEYS[1]
-local queue_name, worker_id, timestamp, count = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-redis.call("zadd", namespace .. ":__heartbeats__", timestamp, worker_id)
-local queue = namespace .. ":" .. queue_name
-local acks = namespace .. ":__acks__." .. worker_id .. "." .. queue_name
+local heartbeats, queue, msgs, acks = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local worker_id, timestamp, count = ARGV[1], ARGV[2], tonumber(ARGV[3])
+redis.call("zadd", heartbeats, timestamp, worker_id)
 local out = {}
 for i = 1, count do
     local id = redis.call("lpop", queue)
     if not id then break end
-    local data = redis.call("hget", queue .. ".msgs", id)
+    local data = redis.call("hget", msgs, id)
     if data then redis.call("sadd", acks, id) end
     out[#out + 1] = id
     out[#out + 1] = data
@@ -86,7 +86,7 @@ class GuardedConsumer(_RedisConsumer):
         if data is not None:
             self.broker.do_nack(self.queue_name, redis_id)
         letter = DeadLetter(
-            queue=q_name(self.queue_name), redis_message_id=redis_id, kind=poison.kind, reason=poison.reason,
+            queue=base_queue(self.queue_name), redis_message_id=redis_id, kind=poison.kind, reason=poison.reason,
             message_id=poison.fields.get("message_id"), actor_name=poison.fields.get("actor_name"),
             payload=payload_excerpt(data), stored=data is not None,
         )

@@ -11,6 +11,8 @@ import redis
 from dramatiq.rate_limits import ConcurrentRateLimiter
 from dramatiq.rate_limits.backends import RedisBackend
 
+from flashflow_core.ops import redis_keys
+
 # A slot held by a worker that died is freed after this long (the fetch lease).
 SLOT_TTL_MS = 16 * 60 * 1000
 
@@ -18,20 +20,19 @@ SLOT_TTL_MS = 16 * 60 * 1000
 class SiteLimits:
     """Concurrency limit and throttle pauses per site."""
 
-    def __init__(self, client: redis.Redis, per_site: int, namespace: str = "flashflow") -> None:
+    def __init__(self, client: redis.Redis, per_site: int) -> None:
         self.client = client
         self.per_site = per_site
-        self.namespace = namespace
         self.backend = RedisBackend(client=client)
 
     def paused_for(self, site: str) -> float:
         """Seconds left on the site's pause (0 when not paused)."""
-        ttl = self.client.pttl(f"{self.namespace}:site-paused:{site}")
+        ttl = self.client.pttl(redis_keys.site_paused(site))
         return max(ttl, 0) / 1000
 
     def pause(self, site: str, seconds: float) -> None:
         """Stop fetching from `site` for `seconds` (extends, never shortens, a pause; atomic)."""
-        key = f"{self.namespace}:site-paused:{site}"
+        key = redis_keys.site_paused(site)
         ms = max(int(seconds * 1000), 1)
         with self.client.pipeline(transaction=True) as pipe:
             pipe.set(key, str(time.time()), px=ms, nx=True)
@@ -42,7 +43,7 @@ class SiteLimits:
     def slot(self, site: str) -> Iterator[bool]:
         """Hold one of the site's download slots (Dramatiq's concurrent rate limiter on Redis);
         yields False when all are taken."""
-        limiter = ConcurrentRateLimiter(self.backend, f"{self.namespace}:fetch:{site}",
+        limiter = ConcurrentRateLimiter(self.backend, redis_keys.site_slots(site),
                                         limit=self.per_site, ttl=SLOT_TTL_MS)
         with limiter.acquire(raise_on_failure=False) as acquired:
             yield acquired

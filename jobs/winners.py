@@ -11,11 +11,11 @@ import random
 from uuid import UUID
 
 import dramatiq
-from dramatiq.common import dq_name
 from dramatiq.middleware import CurrentMessage
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flashflow_core.adapters.sites import site_of
+from flashflow_core.ops.redis_keys import BrokerKeys, delay_queue
 from flashflow_core.winners.pipeline import StageResult, reference_url
 from flashflow_core.winners.rescue import find_stuck
 from flashflow_core.winners.states import STAGE_LEASE_MARGIN_S, STAGE_LEASE_S, Stage
@@ -161,10 +161,10 @@ def rescue_stuck_references(quiet_s: float = 600.0, max_resends: int = 3, batch:
 
 def _stages_with_backlog() -> list[Stage]:
     broker = dramatiq.get_broker()
-    client, namespace = broker.client, broker.namespace
+    keys = BrokerKeys(broker.namespace)
     busy = []
     for stage, actor in STAGE_ACTORS.items():
         queue = actor.queue_name
-        if client.llen(f"{namespace}:{queue}") or client.llen(f"{namespace}:{dq_name(queue)}"):
+        if broker.client.llen(keys.queue(queue)) or broker.client.llen(keys.queue(delay_queue(queue))):
             busy.append(stage)
     return busy

@@ -18,6 +18,7 @@ import redis
 from psycopg.types.json import Jsonb
 
 from flashflow_core.db.sql import load_queries
+from flashflow_core.ops.redis_keys import BrokerKeys
 
 Q = load_queries("flashflow_core.ops", "dlq.sql")
 EXCERPT_CHARS = 4000
@@ -114,18 +115,15 @@ class DeadLetterQueues:
 
     def __init__(self, client: redis.Redis, namespace: str = "dramatiq") -> None:
         self.client = client
-        self.ns = namespace
+        self.keys = BrokerKeys(namespace)
 
     def _keys(self, queue: str) -> tuple[str, str]:
-        return f"{self.ns}:{queue}.XQ", f"{self.ns}:{queue}.XQ.msgs"
+        return self.keys.dead(queue), self.keys.dead_messages(queue)
 
     def queues(self) -> list[str]:
         """Names of the queues that have a dead-letter set, sorted."""
-        prefix, found = f"{self.ns}:", set()
-        for key in self.client.scan_iter(match=f"{self.ns}:*.XQ", count=500):
-            name = key.decode() if isinstance(key, bytes) else key
-            found.add(name[len(prefix):-len(".XQ")])
-        return sorted(found)
+        found = {self.keys.queue_of(key) for key in self.client.scan_iter(match=self.keys.dead_pattern, count=500)}
+        return sorted(q for q in found if q is not None)
 
     def size(self, queue: str) -> int:
         """How many messages the queue's dead-letter set holds."""
@@ -174,7 +172,7 @@ class DeadLetterQueues:
         fields["queue_name"] = message.queue
         data = json.dumps(fields, separators=(",", ":"))
         xq, xq_msgs = self._keys(message.queue)
-        queue_key = f"{self.ns}:{message.queue}"
+        queue_key = self.keys.queue(message.queue)
         with self.client.pipeline() as pipe:
             pipe.watch(xq)
             if pipe.zscore(xq, message.redis_message_id) is None:
@@ -182,7 +180,7 @@ class DeadLetterQueues:
             pipe.multi()
             pipe.zrem(xq, message.redis_message_id)
             pipe.hdel(xq_msgs, message.redis_message_id)
-            pipe.hset(f"{queue_key}.msgs", message.redis_message_id, data)
+            pipe.hset(self.keys.messages(message.queue), message.redis_message_id, data)
             pipe.rpush(queue_key, message.redis_message_id)
             pipe.execute()
 

@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 
 from flashflow_core.config import Settings
 from flashflow_core.db.sql import load_queries
+from flashflow_core.ops.redis_keys import BrokerKeys, delay_queue
 
 log = logging.getLogger(__name__)
 Q = load_queries("flashflow_core.ops", "metrics.sql")
@@ -53,17 +54,17 @@ class QueueState:
 
 def queue_state(client: redis.Redis, namespace: str, queue: str, now_ms: int) -> QueueState:
     """Read one queue's counts and the age of its oldest waiting message."""
-    key = f"{namespace}:{queue}"
+    keys = BrokerKeys(namespace)
     with client.pipeline(transaction=False) as pipe:
-        pipe.llen(key)
-        pipe.hlen(f"{key}.msgs")
-        pipe.hlen(f"{key}.DQ.msgs")
-        pipe.zcard(f"{key}.XQ")
-        pipe.lindex(key, 0)
+        pipe.llen(keys.queue(queue))
+        pipe.hlen(keys.messages(queue))
+        pipe.hlen(keys.messages(delay_queue(queue)))
+        pipe.zcard(keys.dead(queue))
+        pipe.lindex(keys.queue(queue), 0)
         waiting, stored, delayed, dead, head = pipe.execute()
     age = None
     if head is not None:
-        payload = client.hget(f"{key}.msgs", head)
+        payload = client.hget(keys.messages(queue), head)
         age = _age_s(payload, now_ms)
     return QueueState(int(waiting), int(delayed), max(int(stored) - int(waiting), 0), int(dead), age)
 
@@ -79,15 +80,12 @@ def _age_s(payload: bytes | None, now_ms: int) -> float | None:
 def known_queues(client: redis.Redis, namespace: str, declared: set[str]) -> list[str]:
     """The declared queues plus any queue that has messages or dead letters in Redis."""
     found = set(declared)
-    prefix = f"{namespace}:"
-    for key in client.scan_iter(match=f"{namespace}:*.msgs", count=500):
-        name = key.decode()[len(prefix):-len(".msgs")]
-        for suffix in (".XQ", ".DQ"):
-            name = name.removesuffix(suffix)
-        if not name.startswith("__"):
-            found.add(name)
-    for key in client.scan_iter(match=f"{namespace}:*.XQ", count=500):
-        found.add(key.decode()[len(prefix):-len(".XQ")])
+    keys = BrokerKeys(namespace)
+    for pattern in (keys.messages_pattern, keys.dead_pattern):
+        for key in client.scan_iter(match=pattern, count=500):
+            queue = keys.queue_of(key)
+            if queue is not None:
+                found.add(queue)
     return sorted(found)
 
 
@@ -124,7 +122,7 @@ class StateCollector(Collector):
                     dead.add_metric([queue], state.dead)
                     age.add_metric([queue], state.oldest_age_s or 0.0)
                 alive_since = now_ms - self.settings.heartbeat_timeout_s * 1000
-                workers.add_metric([], client.zcount(f"{ns}:__heartbeats__", alive_since, "+inf"))
+                workers.add_metric([], client.zcount(BrokerKeys(ns).heartbeats, alive_since, "+inf"))
             finally:
                 client.close()
             up.add_metric([], 1)

@@ -7,11 +7,11 @@ import logging
 
 import dramatiq
 from dramatiq.broker import MessageProxy
-from dramatiq.common import q_name
 from dramatiq.errors import ActorNotFound
 from dramatiq.middleware import SkipMessage
 
 from flashflow_core.ops.dlq import DeadLetter, payload_excerpt, record_dead_letter
+from flashflow_core.ops.redis_keys import base_queue
 from jobs import runtime
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ class DeadLetterAudit(dramatiq.Middleware):
     def before_nack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         kind, reason = _why(broker, message)
         letter = DeadLetter(
-            queue=q_name(message.queue_name), redis_message_id=message.options["redis_message_id"],
+            queue=base_queue(message.queue_name), redis_message_id=message.options["redis_message_id"],
             kind=kind, reason=reason[:2000], message_id=message.message_id, actor_name=message.actor_name,
             payload=payload_excerpt(message.encode()),
         )

@@ -8,9 +8,9 @@ from typing import Any
 
 import dramatiq
 from dramatiq.broker import MessageProxy
-from dramatiq.common import q_name
 
 from flashflow_core.ops import metrics
+from flashflow_core.ops.redis_keys import base_queue
 
 
 class ActorMetrics(dramatiq.Middleware):
@@ -20,14 +20,14 @@ class ActorMetrics(dramatiq.Middleware):
         self._started: dict[str, float] = {}
 
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
-        labels = (message.actor_name, q_name(message.queue_name))
+        labels = (message.actor_name, base_queue(message.queue_name))
         metrics.MESSAGES.labels(*labels).inc()
         metrics.IN_PROGRESS.labels(*labels).inc()
         self._started[message.message_id] = time.monotonic()
 
     def after_process_message(self, broker: dramatiq.Broker, message: MessageProxy, *,
                               result: Any = None, exception: BaseException | None = None) -> None:
-        labels = (message.actor_name, q_name(message.queue_name))
+        labels = (message.actor_name, base_queue(message.queue_name))
         started = self._started.pop(message.message_id, None)
         if started is not None:
             metrics.IN_PROGRESS.labels(*labels).dec()
@@ -42,7 +42,7 @@ class ActorMetrics(dramatiq.Middleware):
             metrics.RETRIES.labels(*labels).inc()
 
     def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
-        labels = (message.actor_name, q_name(message.queue_name))
+        labels = (message.actor_name, base_queue(message.queue_name))
         if self._started.pop(message.message_id, None) is not None:
             metrics.IN_PROGRESS.labels(*labels).dec()
         if message.failed:

@@ -18,7 +18,7 @@ def test_site_of_folds_hosts_and_short_links():
 
 
 def test_at_most_n_slots_per_site_and_sites_are_independent(redis_url):
-    limits = SiteLimits(redis.Redis.from_url(redis_url), per_site=2, namespace="t")
+    limits = SiteLimits(redis.Redis.from_url(redis_url), per_site=2)
     with ExitStack() as stack:
         got = [stack.enter_context(limits.slot("tiktok.com")) for _ in range(3)]
         other = stack.enter_context(limits.slot("instagram.com"))
@@ -29,7 +29,7 @@ def test_at_most_n_slots_per_site_and_sites_are_independent(redis_url):
 
 
 def test_pause_extends_but_never_shortens(redis_url):
-    limits = SiteLimits(redis.Redis.from_url(redis_url), per_site=1, namespace="t")
+    limits = SiteLimits(redis.Redis.from_url(redis_url), per_site=1)
     assert limits.paused_for("tiktok.com") == 0
     limits.pause("tiktok.com", 120)
     assert 119 < limits.paused_for("tiktok.com") <= 120
