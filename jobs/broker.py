@@ -1,7 +1,8 @@
 """Builds the Dramatiq Redis broker from settings (`jobs.boot` calls it; nothing else should).
 
 The broker is Dramatiq's RedisBroker with three changes: a consumer that dead-letters payloads
-it cannot run instead of restarting (`jobs.consumer`), a dead-letter hook that records why in
+it cannot run instead of restarting and takes nothing from a paused queue (`jobs.consumer`,
+`flashflow_core.ops.queue_pause`), a dead-letter hook that records why in
 `audit_log`, and maintenance (returning a dead worker's unacked messages to their queues) run
 on every queue every few seconds by each worker, not only on a random 0.1 % of broker calls.
 """
@@ -17,7 +18,7 @@ from dramatiq.middleware import CurrentMessage
 
 from flashflow_core.config import Settings
 from flashflow_core.ops.dlq import DeadLetter
-from flashflow_core.ops.redis_keys import BrokerKeys
+from flashflow_core.ops.redis_keys import BrokerKeys, base_queue, paused_queues
 from jobs.consumer import FETCH_PAIRS_LUA, GuardedConsumer
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class FlashflowBroker(RedisBroker):
     def __init__(self, *, on_dead_letter: Callable[[DeadLetter], None] | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.keys = BrokerKeys(self.namespace)
+        self.paused_key = paused_queues(self.namespace)
         self.on_dead_letter = on_dead_letter
         self._fetch_pairs = self.client.register_script(FETCH_PAIRS_LUA)
 
@@ -39,12 +41,13 @@ class FlashflowBroker(RedisBroker):
         return GuardedConsumer
 
     def fetch_pairs(self, queue_name: str, count: int) -> list[tuple[str, bytes | None]]:
-        """Move up to `count` ids from the queue to this worker's ack set; return (id, payload) pairs."""
+        """Move up to `count` ids from the queue to this worker's ack set; return (id, payload) pairs.
+        Nothing while the queue (or, for a delay queue, its base queue) is paused."""
         keys = self.keys
         flat = self._fetch_pairs(
             keys=[keys.heartbeats, keys.queue(queue_name), keys.messages(queue_name),
-                  keys.acks(self.broker_id, queue_name)],
-            args=[self.broker_id, current_millis(), min(count, self._max_unpack_size())])
+                  keys.acks(self.broker_id, queue_name), self.paused_key],
+            args=[self.broker_id, current_millis(), min(count, self._max_unpack_size()), base_queue(queue_name)])
         return [(flat[i].decode(), flat[i + 1] or None) for i in range(0, len(flat), 2)]
 
     def maintain(self, queue_name: str) -> None:

@@ -30,11 +30,14 @@ log = logging.getLogger(__name__)
 # Dramatiq's "fetch" (dispatch.lua) returns payloads without their ids. This one keeps its key
 # layout (flashflow_core.ops.redis_keys) and heartbeat, returns id/payload pairs, and drops an id
 # whose payload is missing from the ack set at once (Dramatiq would leave it there until the
-# worker stops). KEYS: heartbeats, queue, its payload hash, this worker's ack set.
+# worker stops), and takes nothing from a paused queue (flashflow_core.ops.queue_pause): the pause
+# is checked in the same call, so it costs no round trip. KEYS: heartbeats, queue, its payload
+# hash, this worker's ack set, the paused-queues hash; ARGV: worker id, time, count, base queue.
 FETCH_PAIRS_LUA = """
-local heartbeats, queue, msgs, acks = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local worker_id, timestamp, count = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local heartbeats, queue, msgs, acks, paused = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local worker_id, timestamp, count, base = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 redis.call("zadd", heartbeats, timestamp, worker_id)
+if redis.call("hexists", paused, base) == 1 then return {} end
 local out = {}
 for i = 1, count do
     local id = redis.call("lpop", queue)

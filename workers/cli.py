@@ -39,9 +39,10 @@ class Context:
 
 
 def _register_all(sub: argparse._SubParsersAction) -> None:
-    from workers import cli_db, cli_dlq, cli_health, cli_schedule, cli_services, cli_winners, cli_worker
+    from workers import (cli_db, cli_dlq, cli_health, cli_queue, cli_schedule, cli_services, cli_winners,
+                         cli_worker)
 
-    for module in (cli_db, cli_services, cli_winners, cli_worker, cli_schedule, cli_dlq, cli_health):
+    for module in (cli_db, cli_services, cli_winners, cli_worker, cli_schedule, cli_dlq, cli_queue, cli_health):
         module.register(sub)
 
 

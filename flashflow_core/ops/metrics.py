@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 
 from flashflow_core.config import Settings
 from flashflow_core.db.sql import load_queries
+from flashflow_core.ops.queue_pause import QueuePauses
 from flashflow_core.ops.redis_keys import BrokerKeys, delay_queue
 
 log = logging.getLogger(__name__)
@@ -108,13 +109,17 @@ class StateCollector(Collector):
                                  labels=labels)
         age = GaugeMetricFamily("flashflow_queue_oldest_message_age_seconds",
                                 "Age of the oldest waiting message (since it was first sent).", labels=labels)
+        paused = GaugeMetricFamily("flashflow_queue_paused", "1 while a queue is paused (workers take none of its "
+                                   "messages).", labels=labels)
         workers = GaugeMetricFamily("flashflow_workers_alive", "Worker processes with a fresh heartbeat.")
         up = GaugeMetricFamily("flashflow_redis_up", "1 when Redis answered this scrape.")
         ns, now_ms = self.settings.broker_namespace, int(time.time() * 1000)
         try:
             client = redis.Redis.from_url(self.settings.redis_url or "", socket_timeout=5)
             try:
+                pauses = QueuePauses(client, ns).paused()
                 for queue in known_queues(client, ns, self.declared):
+                    paused.add_metric([queue], 1 if queue in pauses else 0)
                     state = queue_state(client, ns, queue, now_ms)
                     depth.add_metric([queue, "waiting"], state.waiting)
                     depth.add_metric([queue, "delayed"], state.delayed)
@@ -129,7 +134,7 @@ class StateCollector(Collector):
         except redis.RedisError as exc:
             log.warning("metrics: Redis did not answer", extra={"error": str(exc)})
             up.add_metric([], 0)
-        yield from (depth, dead, age, workers, up)
+        yield from (depth, dead, age, paused, workers, up)
 
     def _postgres_metrics(self) -> Iterator[Metric]:
         rows = GaugeMetricFamily("flashflow_reference_videos", "Winners Bank rows by status.", labels=["status"])

@@ -88,6 +88,12 @@ class BrokerKeys:
         return None if name.startswith("__") else name
 
 
+def paused_queues(namespace: str) -> str:
+    """Hash of the paused queues of a broker namespace: queue -> JSON {by, at}. It has no TTL, so a
+    pause outlives worker and (with AOF) Redis restarts until someone resumes the queue."""
+    return f"{FLASHFLOW_NS}:paused-queues:{namespace}"
+
+
 def site_paused(site: str) -> str:
     """Set (with a TTL) while fetches from `site` are paused because it throttled us."""
     return f"{FLASHFLOW_NS}:site-paused:{site}"

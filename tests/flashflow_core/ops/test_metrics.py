@@ -13,6 +13,7 @@ from dramatiq import Worker
 from prometheus_client.parser import text_string_to_metric_families
 
 from flashflow_core.ops import metrics
+from flashflow_core.ops.queue_pause import QueuePauses
 from tests.jobs.test_poison import envelope, push
 
 pytestmark = pytest.mark.timeout(120)
@@ -44,6 +45,8 @@ def test_metrics_endpoint_reports_actors_queues_dead_letters_rows_and_ticks(brok
     conn.execute("INSERT INTO flashflow_schedule_fires (schedule, fire_time, actor, message_id, scheduler) "
                  "VALUES ('expire-assignments', now(), 'expire_assignments', 'm1', 'test')")
 
+    QueuePauses(broker.client, broker.namespace).pause("transcribe", "test")
+
     worker = Worker(broker, queues={"default"}, worker_threads=2, worker_timeout=100)
     worker.start()
     server = metrics.serve(settings, broker.get_declared_queues(), port=0)
@@ -70,5 +73,7 @@ def test_metrics_endpoint_reports_actors_queues_dead_letters_rows_and_ticks(brok
     assert 90 <= sample(samples, "flashflow_queue_oldest_message_age_seconds", queue="extract") < 120
     assert sample(samples, "flashflow_reference_videos", status="queued") == 3
     assert sample(samples, "flashflow_scheduler_ticks_total", schedule="expire-assignments") == 1
+    assert sample(samples, "flashflow_queue_paused", queue="transcribe") == 1
+    assert sample(samples, "flashflow_queue_paused", queue="fetch") == 0
     assert sample(samples, "flashflow_workers_alive") >= 1
     assert sample(samples, "flashflow_redis_up") == 1 and sample(samples, "flashflow_postgres_up") == 1
