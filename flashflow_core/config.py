@@ -104,6 +104,31 @@ class Settings(BaseSettings):
     stage_max_retries: int = Field(default=5, ge=0, le=15)
     stage_max_attempts: int = Field(default=3, ge=1, le=50)
 
+    # Stage limits. flashflow_core/winners/limits.py derives the leases, Dramatiq's time limits
+    # and the per-site slot TTL from these; nothing else states a duration for a stage.
+    fetch_timeout_s: float = Field(
+        default=300.0, gt=0, le=86_400,
+        description="The whole fetch stage (download, check, store); its child process is killed after this.",
+    )
+    fetch_stall_s: float = Field(
+        default=30.0, gt=0, le=3600, description="A download that receives nothing for this long stops as stalled.",
+    )
+    transcribe_timeout_s: float = Field(
+        default=1500.0, gt=0, le=86_400,
+        description="The whole transcribe stage (audio extraction, Whisper); its child process is killed after this.",
+    )
+    extract_timeout_s: float = Field(
+        default=600.0, gt=0, le=86_400,
+        description="The whole extract stage (OCR, frames, extractor); its child process is killed after this.",
+    )
+    stage_max_memory_mb: int = Field(
+        default=4096, ge=0, le=1_048_576,
+        description="A stage's child process is stopped when its resident memory passes this; 0: no cap.",
+    )
+    stage_child_max_jobs: int = Field(
+        default=50, ge=1, le=100_000, description="A stage child process is replaced after this many stages.",
+    )
+
     broker_maintenance_chance: int = Field(
         default=10_000, ge=0, le=1_000_000,
         description="Broker calls per million that also return dead workers' messages to their queues.",

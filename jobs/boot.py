@@ -13,6 +13,7 @@ from flashflow_core.config import Settings
 from jobs import runtime
 from jobs.broker import build_broker
 from jobs.registry import declare_actors
+from jobs.winners import apply_time_limits
 
 
 def boot(settings: Settings) -> runtime.Runtime:
@@ -21,4 +22,5 @@ def boot(settings: Settings) -> runtime.Runtime:
     broker = build_broker(settings)
     dramatiq.set_broker(broker)
     actors = declare_actors(broker)
+    apply_time_limits(settings)
     return runtime.configure(settings, broker=broker, actors=actors)

@@ -13,16 +13,14 @@ from dramatiq.rate_limits.backends import RedisBackend
 
 from flashflow_core.ops import redis_keys
 
-# A slot held by a worker that died is freed after this long (the fetch lease).
-SLOT_TTL_MS = 16 * 60 * 1000
-
 
 class SiteLimits:
     """Concurrency limit and throttle pauses per site."""
 
-    def __init__(self, client: redis.Redis, per_site: int) -> None:
+    def __init__(self, client: redis.Redis, per_site: int, slot_ttl_ms: int) -> None:
         self.client = client
         self.per_site = per_site
+        self.slot_ttl_ms = slot_ttl_ms  # a slot held by a worker that died is freed after this
         self.backend = RedisBackend(client=client)
 
     def paused_for(self, site: str) -> float:
@@ -44,6 +42,6 @@ class SiteLimits:
         """Hold one of the site's download slots (Dramatiq's concurrent rate limiter on Redis);
         yields False when all are taken."""
         limiter = ConcurrentRateLimiter(self.backend, redis_keys.site_slots(site),
-                                        limit=self.per_site, ttl=SLOT_TTL_MS)
+                                        limit=self.per_site, ttl=self.slot_ttl_ms)
         with limiter.acquire(raise_on_failure=False) as acquired:
             yield acquired

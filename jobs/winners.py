@@ -18,7 +18,9 @@ from flashflow_core.adapters.sites import site_of
 from flashflow_core.ops.redis_keys import BrokerKeys, delay_queue
 from flashflow_core.winners.pipeline import StageResult, reference_url
 from flashflow_core.winners.rescue import find_stuck
-from flashflow_core.winners.states import STAGE_LEASE_MARGIN_S, STAGE_LEASE_S, Stage
+from flashflow_core.config import Settings
+from flashflow_core.winners.limits import site_slot_ttl_ms, stage_limits
+from flashflow_core.winners.states import Stage
 from flashflow_core.winners.submit import (
     ReferenceSubmission,
     Submitted,
@@ -30,13 +32,9 @@ from jobs.site_limits import SiteLimits
 log = logging.getLogger(__name__)
 
 # Dramatiq's own retry count only backs up the attempt count kept in Postgres
-# (FLASHFLOW_STAGE_MAX_RETRIES), which decides when a row fails.
+# (FLASHFLOW_STAGE_MAX_RETRIES), which decides when a row fails. Each stage actor's time limit
+# comes from the settings (flashflow_core.winners.limits), set by `apply_time_limits` at boot.
 STAGE_RETRY_OPTIONS = {"max_retries": 20, "min_backoff": 2_000, "max_backoff": 300_000}
-
-
-def _time_limit_ms(stage: Stage) -> int:
-    """An attempt must end before its lease lapses, or a second worker could take the row."""
-    return (STAGE_LEASE_S[stage] - STAGE_LEASE_MARGIN_S) * 1000
 
 
 class StageRetry(Exception):
@@ -77,8 +75,7 @@ def _run(stage: Stage, reference_id: str) -> StageResult:
     return result
 
 
-@dramatiq.actor(queue_name="fetch", time_limit=_time_limit_ms(Stage.FETCH), throws=(ValidationError,),
-                 **STAGE_RETRY_OPTIONS)
+@dramatiq.actor(queue_name="fetch", throws=(ValidationError,), **STAGE_RETRY_OPTIONS)
 def fetch_reference(reference_id: str) -> None:
     """Download the video of a reference row (yt-dlp), polite to each site."""
     rt = current()
@@ -86,7 +83,7 @@ def fetch_reference(reference_id: str) -> None:
     if url is None:
         log.warning("no such reference video; message dropped", extra={"reference_id": reference_id})
         return
-    limits = SiteLimits(rt.redis, rt.settings.fetch_concurrency_per_site)
+    limits = SiteLimits(rt.redis, rt.settings.fetch_concurrency_per_site, site_slot_ttl_ms(rt.settings))
     site = site_of(url)
     paused = limits.paused_for(site)
     if paused > 0:
@@ -103,15 +100,13 @@ def fetch_reference(reference_id: str) -> None:
         fetch_reference.send_with_options(args=(reference_id,), delay=int(pause * 1000))
 
 
-@dramatiq.actor(queue_name="transcribe", time_limit=_time_limit_ms(Stage.TRANSCRIBE), throws=(ValidationError,),
-                 **STAGE_RETRY_OPTIONS)
+@dramatiq.actor(queue_name="transcribe", throws=(ValidationError,), **STAGE_RETRY_OPTIONS)
 def transcribe_reference(reference_id: str) -> None:
     """Extract the audio and transcribe it (Whisper)."""
     _run(Stage.TRANSCRIBE, reference_id)
 
 
-@dramatiq.actor(queue_name="extract", time_limit=_time_limit_ms(Stage.EXTRACT), throws=(ValidationError,),
-                 **STAGE_RETRY_OPTIONS)
+@dramatiq.actor(queue_name="extract", throws=(ValidationError,), **STAGE_RETRY_OPTIONS)
 def extract_reference(reference_id: str) -> None:
     """Read on-screen text and extract the hook package."""
     _run(Stage.EXTRACT, reference_id)
@@ -122,6 +117,12 @@ STAGE_ACTORS: dict[Stage, dramatiq.Actor] = {
     Stage.TRANSCRIBE: transcribe_reference,
     Stage.EXTRACT: extract_reference,
 }
+
+
+def apply_time_limits(settings: Settings) -> None:
+    """Give each stage actor its Dramatiq time limit: the stage's attempt bound from the settings."""
+    for stage, actor in STAGE_ACTORS.items():
+        actor.options["time_limit"] = stage_limits(settings, stage).actor_time_limit_ms
 
 
 def send_stage(stage: Stage, reference_id: UUID) -> None:

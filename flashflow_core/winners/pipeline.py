@@ -35,10 +35,10 @@ from flashflow_core.adapters.toolkit import Toolkit
 from flashflow_core.config import Settings
 from flashflow_core.db.sql import load_queries
 from flashflow_core.winners import storage_keys
+from flashflow_core.winners.limits import stage_limits
 from flashflow_core.winners.states import (
     NEXT_STAGE,
     STAGE_LEADS_TO,
-    STAGE_LEASE_S,
     STAGE_STARTS_FROM,
     STAGE_WORKS_IN,
     Stage,
@@ -224,7 +224,7 @@ class Pipeline:
         with self.pool.connection() as conn:
             return conn.execute(Q["claim_stage"], {
                 "id": reference_id, "stage": str(stage), "works_in": STAGE_WORKS_IN[stage],
-                "lease_s": STAGE_LEASE_S[stage], "message_id": message_id,
+                "lease_s": stage_limits(self.settings, stage).lease_s, "message_id": message_id,
                 "starts_from": [str(s) for s in STAGE_STARTS_FROM[stage]],
             }).fetchone()
 

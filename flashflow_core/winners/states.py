@@ -72,16 +72,6 @@ RETRY_STATUS: dict[Stage, S] = {
     Stage.EXTRACT: S.PROCESSING,
 }
 
-#: How long one attempt at a stage may hold its lease (seconds). A worker that dies mid-stage
-#: leaves its lease behind; once it lapses the stage may be taken again. Each actor's time limit
-#: is its lease less STAGE_LEASE_MARGIN_S, so a live attempt never outlasts its lease.
-STAGE_LEASE_S: dict[Stage, int] = {
-    Stage.FETCH: 960,  # the downloader gives up after 900 s
-    Stage.TRANSCRIBE: 1560,
-    Stage.EXTRACT: 660,
-}
-STAGE_LEASE_MARGIN_S = 60
-
 ALLOWED: dict[S, frozenset[S]] = {
     S.QUEUED: frozenset({S.NEEDS_FILE, S.NEEDS_TRANSCRIPTION, S.PROCESSING, S.FAILED}),
     S.NEEDS_FILE: frozenset({S.NEEDS_TRANSCRIPTION, S.PROCESSING, S.FAILED}),

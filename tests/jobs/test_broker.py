@@ -57,3 +57,17 @@ def test_worker_heartbeat_touches_the_health_file_and_beats(broker, settings):
         worker.stop()
     assert time.time() - health.stat().st_mtime < 10
     assert broker.client.zscore("dramatiq:__heartbeats__", broker.broker_id) is not None
+
+
+def test_boot_gives_each_stage_actor_the_time_limit_of_its_settings(settings):
+    from jobs import runtime
+    from jobs.boot import boot
+
+    booted = boot(settings.model_copy(update={"fetch_timeout_s": 5.0, "transcribe_timeout_s": 7.0}))
+    try:
+        limits = {name: booted.actors[name].options["time_limit"]
+                  for name in ("fetch_reference", "transcribe_reference", "extract_reference")}
+    finally:
+        runtime.current().close()
+        booted.broker.close()
+    assert limits == {"fetch_reference": 65_000, "transcribe_reference": 67_000, "extract_reference": 660_000}

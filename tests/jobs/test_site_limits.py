@@ -18,7 +18,7 @@ def test_site_of_folds_hosts_and_short_links():
 
 
 def test_at_most_n_slots_per_site_and_sites_are_independent(redis_url):
-    limits = SiteLimits(redis.Redis.from_url(redis_url), per_site=2)
+    limits = SiteLimits(redis.Redis.from_url(redis_url), per_site=2, slot_ttl_ms=60_000)
     with ExitStack() as stack:
         got = [stack.enter_context(limits.slot("tiktok.com")) for _ in range(3)]
         other = stack.enter_context(limits.slot("instagram.com"))
@@ -29,10 +29,23 @@ def test_at_most_n_slots_per_site_and_sites_are_independent(redis_url):
 
 
 def test_pause_extends_but_never_shortens(redis_url):
-    limits = SiteLimits(redis.Redis.from_url(redis_url), per_site=1)
+    limits = SiteLimits(redis.Redis.from_url(redis_url), per_site=1, slot_ttl_ms=60_000)
     assert limits.paused_for("tiktok.com") == 0
     limits.pause("tiktok.com", 120)
     assert 119 < limits.paused_for("tiktok.com") <= 120
     limits.pause("tiktok.com", 10)
     assert limits.paused_for("tiktok.com") > 100
     assert limits.paused_for("instagram.com") == 0
+
+
+def test_a_slot_never_released_is_freed_after_its_ttl(redis_url):
+    import time
+
+    limits = SiteLimits(redis.Redis.from_url(redis_url), per_site=1, slot_ttl_ms=300)
+    held = limits.slot("tiktok.com")
+    assert held.__enter__() is True  # and never left, as by a worker that died holding it
+    with limits.slot("tiktok.com") as second:
+        assert second is False
+    time.sleep(0.4)
+    with limits.slot("tiktok.com") as after_ttl:
+        assert after_ttl is True

@@ -94,7 +94,7 @@ def test_throttled_site_is_paused_without_spending_the_videos_attempts(broker, w
 
     url = media_server.add_status("busy.mp4", 429, headers={"Retry-After": "2"})
     reference_id = _enqueue(url)
-    limits = SiteLimits(redis_client.Redis.from_url(redis_url), per_site=1)
+    limits = SiteLimits(redis_client.Redis.from_url(redis_url), per_site=1, slot_ttl_ms=60_000)
 
     deadline = time.monotonic() + 30
     while limits.paused_for("127.0.0.1") == 0:
