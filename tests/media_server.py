@@ -3,7 +3,9 @@
 `MediaServer` serves `root/<name>` at `/files/<name>` and any route added with `add_*`:
 status answers (404, 500, 429 with Retry-After...), redirects, HTML pages, bodies sent without
 Content-Length (chunked or until close), slow answers, and sequences of answers (a server that
-fails, then recovers). Every request is counted in `hits`.
+fails, then recovers). Hostile servers too: `add_trickle` sends a body at a few bytes a second
+(announcing any Content-Length, or without end), `add_hang` never answers. Every request is
+counted in `hits`; `peak_in_flight(path)` is the most requests for a path answered at once.
 Start one with `serve(host=...)` (port 0: the OS picks), or use the `media_server` fixture.
 """
 
@@ -34,6 +36,11 @@ class Route:
     chunked: bool = True
     delay_s: float = 0.0  # before the status line
     chunk_delay_s: float = 0.0  # between 64 KiB chunks of the body
+    hang: bool = False  # read the request, then never answer (until the server stops)
+    trickle_bytes_per_s: float = 0.0  # > 0: after `fast_bytes`, send the body this slowly
+    fast_bytes: int = 0
+    endless: bool = False  # repeat the body without end (trickled)
+    declared_length: int | None = None  # the Content-Length to announce instead of the body's
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -53,9 +60,22 @@ class _Handler(BaseHTTPRequestHandler):
         path = unquote(self.path.split("?", 1)[0])
         with self.server.lock:
             self.server.hits.append((self.command, self.path))
+            self.server.in_flight[path] = self.server.in_flight.get(path, 0) + 1
+            self.server.peak[path] = max(self.server.peak.get(path, 0), self.server.in_flight[path])
+        try:
+            self._respond(path, head)
+        finally:
+            with self.server.lock:
+                self.server.in_flight[path] -= 1
+
+    def _respond(self, path: str, head: bool) -> None:
         route = self.server.next_route(path) or self.server.file_route(path)
         if route is None:
             route = Route(404, b"not found", {"Content-Type": "text/plain"})
+        if route.hang:
+            self.server.stopping.wait()
+            self.close_connection = True
+            return
         if route.delay_s:
             time.sleep(route.delay_s)
         body = route.body
@@ -71,7 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         if route.send_length:
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(route.declared_length or len(body)))
         elif route.chunked:
             self.send_header("Transfer-Encoding", "chunked")
         else:
@@ -86,6 +106,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # the client gave up (size limit, timeout): expected in tests
 
     def _write_body(self, body: bytes, route: Route) -> None:
+        if route.trickle_bytes_per_s:
+            self._trickle(body, route)
+            return
         step = 64 * 1024
         for start in range(0, len(body), step):
             piece = body[start:start + step]
@@ -99,6 +122,30 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
 
 
+    def _trickle(self, body: bytes, route: Route) -> None:
+        """The first `fast_bytes` at once, then a piece every 0.5 s at the route's rate, until the
+        body (or the announced length) is sent, the client goes away or the server stops."""
+        total = None if route.endless else (route.declared_length or len(body))
+        source = body or b"\0"
+        sent = 0
+
+        def piece(n: int) -> bytes:
+            start = sent % len(source)
+            return (source[start:] + source * (n // len(source) + 1))[:n]
+
+        if route.fast_bytes:
+            self.wfile.write(piece(route.fast_bytes))
+            self.wfile.flush()
+            sent += route.fast_bytes
+        step = max(1, int(route.trickle_bytes_per_s * 0.5))
+        while (total is None or sent < total) and not self.server.stopping.wait(step / route.trickle_bytes_per_s):
+            n = step if total is None else min(step, total - sent)
+            self.wfile.write(piece(n))
+            self.wfile.flush()
+            sent += n
+        self.close_connection = True
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -107,7 +154,10 @@ class _Server(ThreadingHTTPServer):
         self.root = root
         self.routes: dict[str, list[Route]] = {}
         self.hits: list[tuple[str, str]] = []
+        self.in_flight: dict[str, int] = {}
+        self.peak: dict[str, int] = {}
         self.lock = threading.Lock()
+        self.stopping = threading.Event()  # ends hanging and trickling answers
 
     def next_route(self, path: str) -> Route | None:
         """The route's next answer: answers are given in order and the last one repeats."""
@@ -144,6 +194,16 @@ class MediaServer:
         with self._server.lock:
             return list(self._server.hits)
 
+    def peak_in_flight(self, path: str) -> int:
+        """The most requests for `path` that were being answered at the same moment."""
+        with self._server.lock:
+            return self._server.peak.get("/" + path.lstrip("/"), 0)
+
+    def in_flight(self, path: str) -> int:
+        """Requests for `path` being answered now."""
+        with self._server.lock:
+            return self._server.in_flight.get("/" + path.lstrip("/"), 0)
+
     def hit_count(self, path: str | None = None) -> int:
         """Requests received, all or for one path (query string ignored)."""
         wanted = "/" + path.lstrip("/") if path is not None else None
@@ -172,6 +232,16 @@ class MediaServer:
     def add_html(self, path: str, html: str) -> str:
         return self.add(path, Route(200, html.encode(), {"Content-Type": "text/html; charset=utf-8"}))
 
+    def add_trickle(self, path: str, body: bytes, bytes_per_s: float = 1.0, content_type: str = "video/mp4",
+                    **options: object) -> str:
+        """Send `body` at `bytes_per_s` (options: fast_bytes first, endless, declared_length, send_length)."""
+        return self.add(path, Route(200, body, {"Content-Type": content_type}, trickle_bytes_per_s=bytes_per_s,
+                                    **options))
+
+    def add_hang(self, path: str) -> str:
+        """Accept requests on `path` and never answer them."""
+        return self.add(path, Route(hang=True))
+
 
 @contextmanager
 def serve(root: Path, host: str = "127.0.0.1") -> Iterator[MediaServer]:
@@ -183,6 +253,7 @@ def serve(root: Path, host: str = "127.0.0.1") -> Iterator[MediaServer]:
     try:
         yield MediaServer(server)
     finally:
+        server.stopping.set()
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)

@@ -31,7 +31,8 @@ from yt_dlp.utils import ContentTooShortError, ExtractorError, GeoRestrictedErro
 
 from flashflow_core.adapters.base import AdapterError, FetchedMedia, PermanentError, SiteThrottled, TransientError
 from flashflow_core.adapters.netguard import AddressPolicy, check_scheme
-from flashflow_core.adapters.ytdlp_guard import GuardedYoutubeDL, GuardError
+from flashflow_core.adapters.ytdlp_guard import GuardError
+from flashflow_core.adapters.ytdlp_watch import DownloadWatch, WatchedYoutubeDL, too_large
 from flashflow_core.config import Settings
 from flashflow_core.adapters.sites import site_of
 
@@ -66,7 +67,7 @@ class _YtDlpLog:
 class YtDlpDownloader:
     """Downloads the smallest file with sound for one video URL, within size and duration limits."""
 
-    def __init__(self, settings: Settings, max_fetch_s: float = 900.0) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.policy = AddressPolicy.from_entries(settings.fetch_allow_hosts)
         self.allowed_extractors = list(settings.fetch_allowed_extractors)
         try:
@@ -80,7 +81,8 @@ class YtDlpDownloader:
         self.max_duration_s = settings.fetch_max_duration_s
         self.socket_timeout_s = settings.fetch_socket_timeout_s
         self.retries = settings.fetch_retries
-        self.max_fetch_s = max_fetch_s
+        self.timeout_s = settings.fetch_timeout_s
+        self.stall_s = settings.fetch_stall_s
 
     def fetch(self, url: str, dest_dir: Path) -> FetchedMedia:
         """Download `url` into `dest_dir` as video.<ext>; raise a classified AdapterError on failure."""
@@ -166,24 +168,27 @@ class YtDlpDownloader:
         }
 
     def _download(self, url: str, dest_dir: Path, extractors: list[str]) -> dict[str, Any]:
-        deadline = time.monotonic() + self.max_fetch_s
+        with DownloadWatch(self.timeout_s, self.stall_s, self.max_mb) as watch:
+            def hook(progress: dict[str, Any]) -> None:
+                if progress.get("status") != "downloading":
+                    return
+                received = progress.get("downloaded_bytes") or 0
+                watch.progressed(received)
+                if max(progress.get("total_bytes") or 0, received) > self.max_bytes:
+                    raise GuardError(too_large(self.max_mb))
 
-        def hook(progress: dict[str, Any]) -> None:
-            if progress.get("status") != "downloading":
-                return
-            size = max(progress.get("total_bytes") or 0, progress.get("downloaded_bytes") or 0)
-            if size > self.max_bytes:
-                raise GuardError(PermanentError(f"the file is larger than the {self.max_mb:g} MB limit "
-                                                 "(FLASHFLOW_FETCH_MAX_FILESIZE_MB)"))
-            if time.monotonic() > deadline:
-                raise GuardError(TransientError(f"the download took longer than {self.max_fetch_s:g} s"))
-
-        with GuardedYoutubeDL(self._params(dest_dir, extractors, hook), self.policy) as ydl:
-            info = ydl.extract_info(url, download=False)
-            if info is None:
-                raise PermanentError("yt-dlp found nothing to download at this URL")
-            self._check_metadata(info, ydl)
-            return ydl.process_ie_result(info, download=True)
+            try:
+                with WatchedYoutubeDL(self._params(dest_dir, extractors, hook), self.policy, watch) as ydl:
+                    info = ydl.extract_info(url, download=False)
+                    if info is None:
+                        raise PermanentError("yt-dlp found nothing to download at this URL")
+                    self._check_metadata(info, ydl)
+                    watch.download_started()
+                    return ydl.process_ie_result(info, download=True)
+            except Exception as exc:
+                if watch.reason is not None:  # what the blocked read raised says less than why it stopped
+                    raise watch.reason from exc
+                raise
 
     def _check_metadata(self, info: dict[str, Any], ydl: yt_dlp.YoutubeDL) -> None:
         """Refuse from what the site says, before the download starts."""
@@ -222,8 +227,7 @@ class YtDlpDownloader:
         if size == 0:
             raise PermanentError("the file is empty")
         if size > self.max_bytes:
-            raise PermanentError(f"the file is larger than the {self.max_mb:g} MB limit "
-                                 "(FLASHFLOW_FETCH_MAX_FILESIZE_MB)")
+            raise too_large(self.max_mb)
         duration = probe_duration(path)
         if duration > self.max_duration_s:
             raise PermanentError(self._too_long(duration))

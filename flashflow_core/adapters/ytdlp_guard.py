@@ -10,6 +10,8 @@ each redirect's target before it is followed:
   libcurl resolves and connects by itself, so redirects are followed here, hop by hop, and each
   hop's checked addresses are pinned with CURLOPT_RESOLVE: libcurl connects to those only.
 A refusal travels through yt-dlp as `GuardError`, a RequestError that carries our AdapterError.
+`on_connect`, when given, is called with each urllib connection's socket once it is connected
+(TLS included), so the downloader can stop a read that blocks (see ytdlp's `_Watch`).
 Left out on purpose: proxies (the proxy, not this code, would resolve and connect), yt-dlp's
 requests handler, and FTP, file and data URLs.
 """
@@ -20,6 +22,7 @@ import functools
 import http.client
 import socket
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin
 
@@ -70,14 +73,20 @@ def guarded_connection(policy: AddressPolicy, address: tuple[str, int], timeout:
     raise last
 
 
+OnConnect = Callable[[socket.socket], None]
+
+
 class _GuardedHTTPHandler(HTTPHandler):
-    def __init__(self, policy: AddressPolicy, **kwargs: Any) -> None:
+    def __init__(self, policy: AddressPolicy, on_connect: OnConnect | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._policy = policy
+        self._on_connect = on_connect
 
     def _connection(self, conn_class: type[http.client.HTTPConnection], *args: Any, **kwargs: Any):
         conn = conn_class(*args, **kwargs)
         conn._create_connection = functools.partial(guarded_connection, self._policy)  # type: ignore[attr-defined]
+        if self._on_connect is not None:
+            conn.connect = functools.partial(_connect_then_report, conn, conn.connect, self._on_connect)
         if self._source_address is not None:
             conn.source_address = (self._source_address, 0)
         return conn
@@ -88,6 +97,11 @@ class _GuardedHTTPHandler(HTTPHandler):
     def https_open(self, req: urllib.request.Request):
         return self.do_open(functools.partial(self._connection, http.client.HTTPSConnection), req,
                             context=self._context)
+
+
+def _connect_then_report(conn: http.client.HTTPConnection, connect: Callable[[], None], on_connect: OnConnect) -> None:
+    connect()
+    on_connect(conn.sock)
 
 
 class _GuardedRedirectHandler(RedirectHandler):
@@ -114,16 +128,17 @@ class _GuardedUrllibRH(UrllibRH):
 
     _SUPPORTED_URL_SCHEMES = ("http", "https")
 
-    def __init__(self, *, policy: AddressPolicy, **kwargs: Any) -> None:
+    def __init__(self, *, policy: AddressPolicy, on_connect: OnConnect | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._policy = policy
+        self._on_connect = on_connect
 
     def _create_instance(self, proxies, cookiejar, legacy_ssl_support=None):  # noqa: ANN001 - yt-dlp's signature
         opener = urllib.request.OpenerDirector()
         # No ProxyHandler: through a proxy, the proxy would resolve and connect, not this guard.
         for handler in (
             _GuardedHTTPHandler(
-                self._policy, debuglevel=0, source_address=self.source_address,
+                self._policy, self._on_connect, debuglevel=0, source_address=self.source_address,
                 context=self._make_sslcontext(legacy_ssl_support=legacy_ssl_support),
             ),
             urllib.request.HTTPCookieProcessor(cookiejar),
@@ -214,14 +229,15 @@ class _GuardedCurlCFFIRH(CurlCFFIRH):
 class GuardedYoutubeDL(yt_dlp.YoutubeDL):
     """A YoutubeDL whose only request handlers are the guarded ones."""
 
-    def __init__(self, params: dict[str, Any], policy: AddressPolicy) -> None:
+    def __init__(self, params: dict[str, Any], policy: AddressPolicy, on_connect: OnConnect | None = None) -> None:
         self._policy = policy
+        self._on_connect = on_connect
         super().__init__(params)
 
     @functools.cached_property
     def _request_director(self):
         return self.build_request_director(
-            [functools.partial(_GuardedUrllibRH, policy=self._policy),
+            [functools.partial(_GuardedUrllibRH, policy=self._policy, on_connect=self._on_connect),
              functools.partial(_GuardedCurlCFFIRH, policy=self._policy)],
             # curl_cffi only where impersonation is asked for (urllib cannot do it), as yt-dlp does.
             [lambda handler, request: -100 if isinstance(handler, _GuardedCurlCFFIRH) else 0],

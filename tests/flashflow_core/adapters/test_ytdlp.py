@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -215,10 +216,42 @@ def test_file_over_the_size_limit(media_server: MediaServer, tmp_path: Path, opt
 def test_download_that_takes_too_long_is_stopped(media_server: MediaServer, tmp_path: Path) -> None:
     body = LONG.read_bytes() * 8  # ten 64 KiB chunks, 0.3 s apart
     url = media_server.add("drip.mp4", Route(200, body, {"Content-Type": "video/mp4"}, chunk_delay_s=0.3))
-    downloader = YtDlpDownloader(Settings(fetch_allow_hosts=["127.0.0.1"], fetch_retries=0), max_fetch_s=1.0)
-    error = fetch_error(downloader, url, tmp_path / "dest")
-    assert type(error) is TransientError
-    assert str(error) == "the download took longer than 1 s"
+    error = fetch_error(make_downloader(fetch_timeout_s=1.0), url, tmp_path / "dest")
+    assert type(error) is PermanentError
+    assert str(error) == "timed out: the download took longer than 1 s (FLASHFLOW_FETCH_TIMEOUT_S)"
+
+
+def test_a_page_that_never_ends_is_stopped_at_the_deadline(media_server: MediaServer, tmp_path: Path) -> None:
+    url = media_server.add_trickle("watch", b"<html><body>" + b"<p>hello</p>" * 10, bytes_per_s=20,
+                                   content_type="text/html", endless=True, send_length=False, chunked=False)
+    started = time.monotonic()
+    error = fetch_error(make_downloader(fetch_timeout_s=1.5), url, tmp_path / "dest")
+    assert str(error) == "timed out: the download took longer than 1.5 s (FLASHFLOW_FETCH_TIMEOUT_S)"
+    assert time.monotonic() - started < 3, "the blocked read was not interrupted"
+    assert media_server.peak_in_flight("watch") == 1
+
+
+def test_a_download_that_stalls_stops_early(media_server: MediaServer, tmp_path: Path) -> None:
+    # The extractor's look gets its first bytes at once, then one byte a second: yt-dlp's first
+    # block of the download (1,024 bytes) would take minutes.
+    url = media_server.add_trickle("stall.mp4", SHORT.read_bytes(), bytes_per_s=1, fast_bytes=600)
+    started = time.monotonic()
+    error = fetch_error(make_downloader(fetch_stall_s=1.0, fetch_timeout_s=60), url, tmp_path / "dest")
+    assert type(error) is PermanentError
+    assert str(error).startswith("stalled: the download received nothing for 1 s")
+    assert str(error).endswith("(FLASHFLOW_FETCH_STALL_S)")
+    assert time.monotonic() - started < 6
+
+
+def test_an_announced_size_over_the_limit_is_refused_before_any_byte(media_server: MediaServer,
+                                                                      tmp_path: Path) -> None:
+    # 1 GB announced, sent at one byte a second: no need to wait for the first 1,024 bytes.
+    url = media_server.add_trickle("huge.mp4", SHORT.read_bytes(), bytes_per_s=1, declared_length=10**9)
+    started = time.monotonic()
+    error = fetch_error(make_downloader(), url, tmp_path / "dest")
+    assert str(error) == "the file is larger than the 200 MB limit (FLASHFLOW_FETCH_MAX_FILESIZE_MB)"
+    assert time.monotonic() - started < 3
+    assert media_server.hit_count("huge.mp4") == 1
 
 
 # ---- refused addresses ---------------------------------------------------------------------
