@@ -36,6 +36,10 @@ class SiteThrottled(TransientError):
         self.site = site
         self.retry_after_s = retry_after_s
 
+    def __reduce__(self) -> tuple[type, tuple[str, str, float | None]]:
+        # Pickled by the stage child that raised it (flashflow_core.supervised) for its worker.
+        return type(self), (str(self), self.site, self.retry_after_s)
+
 
 # ---- fetch ----------------------------------------------------------------------------------
 

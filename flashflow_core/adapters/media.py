@@ -5,6 +5,8 @@ Probing and frames use PyAV in process (fast, header-level work, nothing to kill
 runs the ffmpeg binary shipped by imageio-ffmpeg in a subprocess instead: it is the one step that
 reads the whole file, so it gets its own timeout, its own process group that is killed on timeout,
 and memory that is returned when it exits; a Dramatiq time limit cannot interrupt a C call in PyAV.
+The group stays in the caller's session, so a stage child killed with its session
+(`flashflow_core.supervised`) takes its ffmpeg along.
 """
 
 from __future__ import annotations
@@ -48,9 +50,10 @@ class SubprocessTimeout(TransientError):
 
 
 def run_subprocess(cmd: Sequence[str], timeout: float) -> subprocess.CompletedProcess[bytes]:
-    """Run `cmd` in its own process group, capturing output; kill the group on timeout."""
+    """Run `cmd` in its own process group (in the caller's session), capturing output; kill the
+    group on timeout."""
     proc = subprocess.Popen(
-        list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, process_group=0
     )
     try:
         out, err = proc.communicate(timeout=timeout)
