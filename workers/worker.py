@@ -26,6 +26,7 @@ from workers.background import WorkerBackground
 log = logging.getLogger(__name__)
 
 ALL_QUEUES = ("default", "fetch", "transcribe", "extract")
+CONFIG_REFUSED = 2  # the CLI's exit code for a setting it refused (workers.cli.EXIT_USAGE)
 
 
 def start_worker(settings: Settings, queues: Sequence[str] | None = None, threads: int | None = None) -> Worker:
@@ -34,6 +35,9 @@ def start_worker(settings: Settings, queues: Sequence[str] | None = None, thread
     Emits `process_boot` as Dramatiq's own CLI does: its TimeLimit middleware starts the
     watcher that enforces each actor's time limit only on that signal."""
     broker = boot(settings).broker
+    if queues is None or "transcribe" in queues:
+        # A model that cannot be loaded stops the worker here (ConfigError, one line), not each row later.
+        runtime.current().tools.transcriber.load()
     broker.add_middleware(WorkerBackground(settings, set(queues) if queues else None))
     worker = Worker(broker, queues=set(queues) if queues else None,
                     worker_threads=threads or settings.worker_threads, worker_timeout=1000)
@@ -82,10 +86,16 @@ def supervise(argv: Sequence[str], processes: int, env: dict[str, str] | None = 
         signal.signal(sig, forward)
     for slot in range(processes):
         spawn(slot)
+    result = 0
     while not stopping.is_set():
         for slot, child in list(children.items()):
             code = child.poll()
-            if code is not None and not stopping.is_set():
+            if code == CONFIG_REFUSED and not stopping.is_set():
+                # Bad settings (a model that cannot load...) fail every restart the same way: stop.
+                log.error("worker process refused its configuration; stopping", extra={"slot": slot, "code": code})
+                forward(signal.SIGTERM, None)
+                result = code
+            elif code is not None and not stopping.is_set():
                 log.error("worker process exited; restarting", extra={"slot": slot, "pid": child.pid, "code": code})
                 time.sleep(restart_delay_s)
                 spawn(slot)
@@ -95,4 +105,4 @@ def supervise(argv: Sequence[str], processes: int, env: dict[str, str] | None = 
             child.wait(timeout=60)
         except subprocess.TimeoutExpired:
             child.kill()
-    return 0
+    return result

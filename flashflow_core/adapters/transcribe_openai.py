@@ -66,6 +66,9 @@ class OpenAITranscriber:
             timeout=settings.openai_timeout_s, max_retries=settings.openai_max_retries,
         )
 
+    def load(self) -> None:
+        """Nothing to load: the model runs at OpenAI."""
+
     def transcribe(self, audio_path: Path) -> Transcript:
         """Upload the audio and return the transcript; errors classified as transient or permanent."""
         try:

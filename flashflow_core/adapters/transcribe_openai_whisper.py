@@ -77,6 +77,10 @@ class OpenAIWhisperTranscriber:
         self.beam_size = settings.whisper_beam_size
         self.cpu_threads = cpu_threads_for(settings)
 
+    def load(self) -> None:
+        """Load the checkpoint now."""
+        _model(self.path, self.device)
+
     def transcribe(self, audio_path: Path) -> Transcript:
         """Transcribe an audio file; PermanentError when it cannot be decoded."""
         from faster_whisper.vad import VadOptions, get_speech_timestamps

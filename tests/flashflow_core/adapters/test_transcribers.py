@@ -1,5 +1,6 @@
-"""The transcription backends: faster-whisper and openai-whisper on the real tiny.en weights,
-and OpenAI's hosted endpoint against a loopback server speaking its wire format."""
+"""The transcription backends: faster-whisper on the bundled base (the default) and tiny.en weights,
+openai-whisper on tiny.en converted, and OpenAI's hosted endpoint against a loopback server
+speaking its wire format."""
 
 from __future__ import annotations
 
@@ -24,10 +25,11 @@ from flashflow_core.adapters import media, transcribe_faster_whisper as fw
 from flashflow_core.adapters.base import PermanentError, Transcript, TransientError
 from flashflow_core.adapters.transcribe_openai import OpenAITranscriber, response_format_for
 from flashflow_core.config import ConfigError, Settings
-from tests.conftest import FIXTURES
+from flashflow_core.adapters.whisper_models import resolve_model
+from tests.conftest import FIXTURES, SHARED_TOOLS
 from tests.flashflow_core.adapters.offline import no_network
 
-CONVERTER = Path("/work/shared/tools/ct2_whisper_to_pt.py")
+CONVERTER = SHARED_TOOLS / "ct2_whisper_to_pt.py"
 
 
 @pytest.fixture(scope="module")
@@ -63,13 +65,25 @@ def _assert_hook_transcript(transcript: Transcript) -> None:
 
 @pytest.fixture(scope="module")
 def faster() -> fw.FasterWhisperTranscriber:
+    """The default model: the bundled multilingual base."""
     return fw.FasterWhisperTranscriber(Settings(worker_threads=1))
+
+
+@pytest.fixture(scope="module")
+def faster_tiny() -> fw.FasterWhisperTranscriber:
+    return fw.FasterWhisperTranscriber(Settings(worker_threads=1, whisper_model="tiny.en"))
 
 
 def test_faster_whisper_transcribes_the_hook(faster: fw.FasterWhisperTranscriber, audio: dict[str, Path]) -> None:
     transcript = faster.transcribe(audio["hook_speech_text"])
     _assert_hook_transcript(transcript)
-    assert transcript.engine == faster.name == "faster-whisper:tiny.en"
+    assert transcript.engine == faster.name == "faster-whisper:base"
+
+
+def test_tiny_en_transcribes_the_hook(faster_tiny: fw.FasterWhisperTranscriber, audio: dict[str, Path]) -> None:
+    transcript = faster_tiny.transcribe(audio["hook_speech_text"])
+    _assert_hook_transcript(transcript)
+    assert transcript.engine == "faster-whisper:tiny.en"
 
 
 def test_faster_whisper_transcribes_speech_only(faster: fw.FasterWhisperTranscriber, audio: dict[str, Path]) -> None:
@@ -96,7 +110,7 @@ def test_undecodable_audio_is_permanent(faster: fw.FasterWhisperTranscriber, tmp
 
 
 def test_the_bundled_model_loads_without_network(monkeypatch: pytest.MonkeyPatch, audio: dict[str, Path]) -> None:
-    monkeypatch.setattr(fw, "_models", {})  # force a fresh load from the package folder
+    monkeypatch.setattr(fw, "_models", {})  # force a fresh load from the model cache
     with no_network(monkeypatch) as attempts:
         with pytest.raises(OSError, match="network access attempted"):
             __import__("socket").create_connection(("127.0.0.1", 9))  # the guard is armed
@@ -129,17 +143,6 @@ def test_cpu_threads_are_shared_out_between_workers(monkeypatch: pytest.MonkeyPa
     assert fw.cpu_threads_for(Settings(worker_threads=4, whisper_cpu_threads=3)) == 3
 
 
-def test_model_setting(tmp_path: Path) -> None:
-    source, label, local = fw.resolve_model(None)
-    assert (Path(source) / "model.bin").is_file() and label == "tiny.en" and local
-    assert fw.resolve_model(source)[1:] == ("model", True)
-    assert fw.resolve_model("small.en") == ("small.en", "small.en", False)
-    with pytest.raises(ConfigError, match=r"FLASHFLOW_WHISPER_MODEL: .* \(no model.bin\)"):
-        fw.resolve_model(str(tmp_path))
-    with pytest.raises(ConfigError, match="is not a model folder"):
-        fw.resolve_model(str(tmp_path / "missing"))
-
-
 # ---- openai-whisper ---------------------------------------------------------------------------
 
 def _openai_whisper_missing() -> str | None:
@@ -158,14 +161,15 @@ def whisper_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if reason:
         pytest.skip(reason)
     out = tmp_path_factory.mktemp("whisper") / "tiny.en.pt"
-    done = subprocess.run([sys.executable, str(CONVERTER), fw.resolve_model(None)[0], str(out)],
+    done = subprocess.run([sys.executable, str(CONVERTER), resolve_model(Settings(whisper_model="tiny.en")).source,
+                           str(out)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return out
 
 
 def test_openai_whisper_agrees_with_faster_whisper(whisper_checkpoint: Path, audio: dict[str, Path],
-                                                   faster: fw.FasterWhisperTranscriber) -> None:
+                                                   faster_tiny: fw.FasterWhisperTranscriber) -> None:
     from flashflow_core.adapters.transcribe_openai_whisper import OpenAIWhisperTranscriber
 
     # One torch thread: on a busy 2-core machine two spinning OpenMP threads are five times slower.
@@ -173,7 +177,7 @@ def test_openai_whisper_agrees_with_faster_whisper(whisper_checkpoint: Path, aud
     assert transcriber.name == "openai-whisper:tiny.en"
     transcript = transcriber.transcribe(audio["hook_speech_text"])
     _assert_hook_transcript(transcript)
-    reference = faster.transcribe(audio["hook_speech_text"])
+    reference = faster_tiny.transcribe(audio["hook_speech_text"])
     # Same weights; int8 against float32 may change a word or two, not the sentence.
     assert SequenceMatcher(None, _words(transcript.text), _words(reference.text)).ratio() > 0.85
     silent = transcriber.transcribe(audio["no_speech_no_text"])

@@ -42,7 +42,8 @@ def test_healthy_machine_reports_every_part_with_its_version(home: Path) -> None
     assert checks["ffmpeg (imageio-ffmpeg)"].version
     assert checks["PyAV"].version == av.__version__
     assert checks["faster-whisper"].version == importlib.metadata.version("faster-whisper")
-    assert checks["whisper model"].ok and (Path(checks["whisper model"].detail) / "model.bin").is_file()
+    assert checks["whisper model"].ok and checks["whisper model"].version == "base"
+    assert (Path(checks["whisper model"].detail) / "model.bin").is_file()
     assert checks["rapidocr"].version == importlib.metadata.version("rapidocr")
     assert checks["yt-dlp"].version == ytdlp_version
     assert all(check.ok for check in checks.values() if check.required), checks
@@ -89,7 +90,17 @@ def test_whisper_model_folder_without_tokenizer_is_missing(tmp_path: Path) -> No
     row = _by_name(run_checks(embedded_settings(tmp_path, whisper_model=str(folder))))["whisper model"]
 
     assert not row.ok and row.required
-    assert row.detail == f"{folder}: no tokenizer.json"
+    assert row.detail == f"FLASHFLOW_WHISPER_MODEL: {folder} is not a CTranslate2 Whisper folder (no tokenizer.json)"
+
+
+def test_whisper_model_name_not_in_the_local_cache_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty Hugging Face cache
+
+    row = _by_name(run_checks(embedded_settings(tmp_path, whisper_model="small")))["whisper model"]
+
+    assert not row.ok and row.required
+    assert row.detail.startswith("FLASHFLOW_WHISPER_MODEL=small: not in the local Hugging Face cache")
+    assert "\n" not in row.detail
 
 
 def test_whisper_model_setting_that_is_no_model_folder_is_missing(tmp_path: Path) -> None:
