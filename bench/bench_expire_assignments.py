@@ -75,7 +75,7 @@ def timed_job(settings, batch_size: int) -> tuple[float, int]:
     pool = make_pool(settings, name="bench-expire")
     try:
         start = time.perf_counter()
-        result = expire_assignments(pool, batch_size=batch_size, correlation_id="bench")
+        result = expire_assignments(pool, batch_size=batch_size, message_id="bench")
         return time.perf_counter() - start, result.assignments
     finally:
         pool.close()

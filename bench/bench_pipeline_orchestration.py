@@ -21,6 +21,7 @@ import dramatiq
 from dramatiq import Worker
 
 from bench.common import scratch_settings, wait_until
+from flashflow_core.winners.states import ReferenceStatus
 from flashflow_core.winners.submit import ReferenceSubmission
 
 MESSAGES_PER_VIDEO = 3  # fetch, transcribe, extract
@@ -44,7 +45,8 @@ def run_pipeline(settings, videos: int, threads: int) -> tuple[float, float]:
 
     def all_ready() -> bool:
         with rt.pool.connection() as conn:
-            row = conn.execute("SELECT count(*) AS n FROM reference_videos WHERE status = 'ready'").fetchone()
+            row = conn.execute("SELECT count(*) AS n FROM reference_videos WHERE status = %s",
+                               (str(ReferenceStatus.READY),)).fetchone()
         return row["n"] == videos
 
     worker = Worker(broker, worker_threads=threads, worker_timeout=100)

@@ -75,7 +75,7 @@ def timed_job(settings, batch_size: int) -> tuple[float, int]:
     pool = make_pool(settings, name="bench-renew")
     try:
         start = time.perf_counter()
-        result = renew_credits(pool, batch_size=batch_size, correlation_id="bench")
+        result = renew_credits(pool, batch_size=batch_size, message_id="bench")
         return time.perf_counter() - start, result.renewed
     finally:
         pool.close()

@@ -8,8 +8,7 @@ import dramatiq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flashflow_core.assignments import expiry as assignments
-from jobs.runtime import current
-from jobs.scheduled import correlation_id
+from jobs.runtime import current, current_message_id
 
 BatchSize = Annotated[int, Field(ge=1, le=50_000)]
 
@@ -25,4 +24,4 @@ class ExpirePayload(BaseModel):
 def expire_assignments(batch_size: BatchSize = 1000) -> None:
     """Expire due assignments and claims in bounded batches (schedules.yaml: every few minutes)."""
     args = ExpirePayload(batch_size=batch_size)
-    assignments.expire_assignments(current().pool, batch_size=args.batch_size, correlation_id=correlation_id())
+    assignments.expire_assignments(current().pool, batch_size=args.batch_size, message_id=current_message_id())

@@ -8,8 +8,7 @@ import dramatiq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flashflow_core.credits import renewal as credits
-from jobs.runtime import current
-from jobs.scheduled import correlation_id
+from jobs.runtime import current, current_message_id
 
 BatchSize = Annotated[int, Field(ge=1, le=10_000)]
 
@@ -25,4 +24,4 @@ class RenewPayload(BaseModel):
 def renew_credits(batch_size: BatchSize = 500) -> None:
     """Renew due subscriptions, exactly once per user per period (schedules.yaml: hourly)."""
     args = RenewPayload(batch_size=batch_size)
-    credits.renew_credits(current().pool, batch_size=args.batch_size, correlation_id=correlation_id())
+    credits.renew_credits(current().pool, batch_size=args.batch_size, message_id=current_message_id())

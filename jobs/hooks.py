@@ -14,8 +14,7 @@ from flashflow_core.hooks.review import review_hook_suggestion as review
 from flashflow_core.hooks.rollup import rollup_hook_stats as rollup
 from flashflow_core.hooks.suggestions import extract_hook_suggestions as extract
 from flashflow_core.hooks.suggestions import sweep_unextracted
-from jobs.runtime import current
-from jobs.scheduled import correlation_id
+from jobs.runtime import current, current_message_id
 
 SweepLimit = Annotated[int, Field(ge=1, le=100_000)]
 
@@ -48,7 +47,7 @@ class ReviewPayload(BaseModel):
 def extract_hook_suggestions(video_id: str) -> None:
     """Suggest the new hooks of one posted video (sent when a video is posted)."""
     args = ExtractPayload(video_id=video_id)
-    extract(current().pool, video_id=args.video_id, correlation_id=correlation_id())
+    extract(current().pool, video_id=args.video_id, message_id=current_message_id())
 
 
 def enqueue_hook_extraction(video_id: UUID) -> None:
@@ -60,7 +59,7 @@ def enqueue_hook_extraction(video_id: UUID) -> None:
 def sweep_hook_suggestions(limit: SweepLimit = 5000) -> None:
     """Send extract_hook_suggestions for posted videos never extracted (schedules.yaml: nightly)."""
     args = SweepPayload(limit=limit)
-    for video_id in sweep_unextracted(current().pool, limit=args.limit, correlation_id=correlation_id()):
+    for video_id in sweep_unextracted(current().pool, limit=args.limit, message_id=current_message_id()):
         enqueue_hook_extraction(video_id)
 
 
@@ -69,10 +68,10 @@ def review_hook_suggestion(suggestion_id: str, decision: Decision, reviewed_by: 
     """Approve (into proven_hooks) or reject one hook suggestion."""
     args = ReviewPayload(suggestion_id=suggestion_id, decision=decision, reviewed_by=reviewed_by, note=note)
     review(current().pool, suggestion_id=args.suggestion_id, decision=args.decision, reviewed_by=args.reviewed_by,
-           note=args.note, correlation_id=correlation_id())
+           note=args.note, message_id=current_message_id())
 
 
 @dramatiq.actor(queue_name="default", max_retries=3, time_limit=30 * 60_000, throws=(ValidationError,))
 def rollup_hook_stats() -> None:
     """Recompute posted and winner counts of proven hooks and scripts (schedules.yaml: nightly)."""
-    rollup(current().pool, correlation_id=correlation_id())
+    rollup(current().pool, message_id=current_message_id())

@@ -6,11 +6,13 @@ resource opens on first use and closes at shutdown.
 
 from __future__ import annotations
 
+import random
 import threading
 from functools import cached_property
 
 import dramatiq
 import redis
+from dramatiq.middleware import CurrentMessage
 from psycopg_pool import ConnectionPool
 
 from flashflow_core.adapters.toolkit import Toolkit
@@ -78,3 +80,11 @@ def current() -> Runtime:
     if _current is None:
         raise RuntimeError("jobs.boot.boot(settings) was not called in this process")
     return _current
+
+
+def current_message_id() -> str:
+    """The Dramatiq message id of the job running on this thread: its lease holder and what its
+    audit rows record (the scheduler's fire ledger records it too). An actor called directly,
+    outside any message, gets a made-up `direct-…` id."""
+    message = CurrentMessage.get_current_message()
+    return message.message_id if message is not None else f"direct-{random.getrandbits(64):x}"

@@ -1,5 +1,5 @@
 """Ties schedules.yaml to the actors: checks that each entry names a known actor with keyword
-arguments it accepts, builds the message a tick sends, and gives a run its correlation id.
+arguments it accepts, and builds the message a tick sends.
 
 The arguments are checked as the worker's consumer checks them (`jobs.public`: the actor's
 signature, then its payload model or type hints, constraints included), so a schedule with a
@@ -13,9 +13,7 @@ from typing import Any
 
 import dramatiq
 from dramatiq import Message
-from dramatiq.middleware import CurrentMessage
 
-from flashflow_core.db.audit import new_correlation_id
 from flashflow_core.scheduling.schedule_file import ScheduleEntry, ScheduleError
 from jobs.public import ArgumentsInvalid, validate_arguments
 
@@ -39,10 +37,3 @@ def tick_message(entry: ScheduleEntry, actor: dramatiq.Actor, fire_time: datetim
     if fire_time is not None:
         options["flashflow_fire_time"] = fire_time.isoformat()
     return actor.message_with_options(kwargs=dict(entry.kwargs), **options)
-
-
-def correlation_id() -> str:
-    """The id tying a job run's audit rows together: its message id (which the scheduler's fire
-    ledger also records), or a fresh one when the actor is called directly."""
-    message = CurrentMessage.get_current_message()
-    return message.message_id if message is not None else new_correlation_id()

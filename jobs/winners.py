@@ -26,7 +26,7 @@ from flashflow_core.winners.submit import (
     Submitted,
     submit_reference,
 )
-from jobs.runtime import current
+from jobs.runtime import current, current_message_id
 from jobs.site_limits import SiteLimits
 
 log = logging.getLogger(__name__)
@@ -57,19 +57,13 @@ class RescuePayload(BaseModel):
     batch: int = Field(default=500, ge=1, le=10_000, description="Rows looked at per run.")
 
 
-def _message_id() -> str:
-    """The id of the message being processed (the scheduler's fire ledger records it too)."""
-    message = CurrentMessage.get_current_message()
-    return message.message_id if message is not None else f"direct-{random.getrandbits(64):x}"
-
-
 def _run(stage: Stage, reference_id: str) -> StageResult:
     payload = ReferencePayload(reference_id=reference_id)
-    result = current().pipeline.run_stage(stage, payload.reference_id, _message_id())
+    result = current().pipeline.run_stage(stage, payload.reference_id, current_message_id())
     log.info("stage attempt", extra={"stage": str(stage), "reference_id": str(payload.reference_id),
                                      "outcome": result.outcome, "detail": result.detail})
     if result.outcome == "advanced" and result.next_stage is not None:
-        send_stage(result.next_stage, payload.reference_id)
+        send_stage(result.next_stage, payload.reference_id, result.correlation_id)
     elif result.outcome == "retry":
         raise StageRetry(f"{stage} {payload.reference_id}: {result.detail}")
     return result
@@ -87,17 +81,24 @@ def fetch_reference(reference_id: str) -> None:
     site = site_of(url)
     paused = limits.paused_for(site)
     if paused > 0:
-        fetch_reference.send_with_options(args=(reference_id,), delay=int((paused + random.random() * 5) * 1000))
+        _fetch_later(reference_id, int((paused + random.random() * 5) * 1000))
         return
     with limits.slot(site) as acquired:
         if not acquired:
-            fetch_reference.send_with_options(args=(reference_id,), delay=random.randint(1_000, 5_000))
+            _fetch_later(reference_id, random.randint(1_000, 5_000))
             return
         result = _run(Stage.FETCH, reference_id)
     if result.outcome == "throttled":
         pause = result.retry_after_s or rt.settings.fetch_throttle_pause_s
         limits.pause(result.site or site, pause)
-        fetch_reference.send_with_options(args=(reference_id,), delay=int(pause * 1000))
+        _fetch_later(reference_id, int(pause * 1000))
+
+
+def _fetch_later(reference_id: str, delay_ms: int) -> None:
+    """Send this fetch again after `delay_ms`, keeping the run's correlation id."""
+    message = CurrentMessage.get_current_message()
+    run = message.options.get("correlation_id") if message is not None else None
+    fetch_reference.send_with_options(args=(reference_id,), delay=delay_ms, **({"correlation_id": run} if run else {}))
 
 
 @dramatiq.actor(queue_name="transcribe", throws=(ValidationError,), **STAGE_RETRY_OPTIONS)
@@ -125,9 +126,11 @@ def apply_time_limits(settings: Settings) -> None:
         actor.options["time_limit"] = stage_limits(settings, stage).actor_time_limit_ms
 
 
-def send_stage(stage: Stage, reference_id: UUID) -> None:
-    """Send the message that runs `stage` for a reference row."""
-    STAGE_ACTORS[stage].send(str(reference_id))
+def send_stage(stage: Stage, reference_id: UUID, correlation_id: str | None = None) -> None:
+    """Send the message that runs `stage` for a reference row; the row's run (`correlation_id`)
+    travels as a message option, so the stage's log lines carry it."""
+    options = {"correlation_id": correlation_id} if correlation_id else {}
+    STAGE_ACTORS[stage].send_with_options(args=(str(reference_id),), **options)
 
 
 @dramatiq.actor(queue_name="default", max_retries=5, time_limit=60_000, throws=(ValidationError,))
@@ -135,14 +138,15 @@ def enqueue_reference(url: str, submitted_by: str = "api", category: str | None 
                       notes: str | None = None) -> None:
     """Add a URL to the Winners Bank (for producers without Python); same as `flashflow enqueue`."""
     submission = ReferenceSubmission(url=url, submitted_by=submitted_by, category=category, notes=notes)
-    enqueue_submission(submission)
+    enqueue_submission(submission, message_id=current_message_id())
 
 
-def enqueue_submission(submission: ReferenceSubmission) -> Submitted:
-    """Insert the row (committed), then send its fetch message when it is new."""
-    submitted = submit_reference(current().pool, submission)
+def enqueue_submission(submission: ReferenceSubmission, message_id: str | None = None) -> Submitted:
+    """Insert the row (committed), then send its fetch message when it is new. `message_id` is
+    the message of the job doing it (enqueue_reference), recorded on the submission's audit row."""
+    submitted = submit_reference(current().pool, submission, message_id=message_id)
     if submitted.created:
-        send_stage(Stage.FETCH, submitted.id)
+        send_stage(Stage.FETCH, submitted.id, submitted.correlation_id)
     return submitted
 
 
@@ -155,9 +159,9 @@ def rescue_stuck_references(quiet_s: float = 600.0, max_resends: int = 3, batch:
     """
     args = RescuePayload(quiet_s=quiet_s, max_resends=max_resends, batch=batch)
     rescue = find_stuck(current().pool, quiet_s=args.quiet_s, max_resends=args.max_resends,
-                        batch=args.batch, correlation_id=_message_id(), skip_stages=_stages_with_backlog())
-    for reference_id, stage in rescue.resend:
-        send_stage(stage, reference_id)
+                        batch=args.batch, message_id=current_message_id(), skip_stages=_stages_with_backlog())
+    for row in rescue.resend:
+        send_stage(row.stage, row.reference_id, row.correlation_id)
 
 
 def _stages_with_backlog() -> list[Stage]:

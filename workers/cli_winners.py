@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -143,7 +144,7 @@ def cmd_status(args: argparse.Namespace, ctx) -> int:
 def cmd_attach_file(args: argparse.Namespace, ctx) -> int:
     """Store a video for a row stuck at fetching; it resumes at transcription."""
     return _step_in(ctx, "attach-file", args.id, "file attached",
-                    lambda rt: manual.attach_file(rt.pool, rt.tools, args.id, args.path))
+                    lambda rt: manual.attach_file(rt.pool, rt.tools, args.id, args.path, actor=cli_actor()))
 
 
 def cmd_attach_transcript(args: argparse.Namespace, ctx) -> int:
@@ -157,7 +158,8 @@ def cmd_attach_transcript(args: argparse.Namespace, ctx) -> int:
         ctx.err.print(f"flashflow attach-transcript: {args.path} is not UTF-8 text", markup=False)
         return 2
     return _step_in(ctx, "attach-transcript", args.id, "transcript attached",
-                    lambda rt: manual.attach_transcript(rt.pool, rt.tools, args.id, text))
+                    lambda rt: manual.attach_transcript(rt.pool, rt.tools, args.id, text,
+                                                       actor=cli_actor()))
 
 
 def _step_in(ctx, command: str, reference_id: UUID, done: str, attach) -> int:
@@ -186,7 +188,7 @@ def cmd_retry(args: argparse.Namespace, ctx) -> int:
     try:
         for reference_id in args.ids:
             try:
-                stage = manual.retry(rt.pool, reference_id)
+                stage = manual.retry(rt.pool, reference_id, actor=cli_actor())
             except manual.CannotStepIn as exc:
                 ctx.err.print(f"flashflow retry: {exc}", markup=False)
                 code = 1
@@ -196,6 +198,14 @@ def cmd_retry(args: argparse.Namespace, ctx) -> int:
     finally:
         rt.close()
     return code
+
+
+def cli_actor() -> str:
+    """Who a person's command is audited as: `cli:<login name>`."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name in the environment or the password database
+        return "cli"
 
 
 def cmd_demo(args: argparse.Namespace, ctx) -> int:

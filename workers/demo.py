@@ -21,7 +21,7 @@ from rich.live import Live
 from rich.table import Table
 
 from flashflow_core.db.migrate import migrate
-from flashflow_core.winners.states import FINAL
+from flashflow_core.winners.states import FINAL, ReferenceStatus
 from flashflow_core.winners.submit import ReferenceSubmission
 
 SAMPLES_PACKAGE = "flashflow_core.samples"
@@ -91,7 +91,7 @@ def run_demo(ctx, timeout_s: float = 300) -> int:
     elapsed = time.monotonic() - started
     _print_packages(ctx, pool, ids)
     runtime.current().close()
-    ready = sum(1 for r in rows if r["status"] == "ready")
+    ready = sum(1 for r in rows if r["status"] == ReferenceStatus.READY)
     ctx.console.print(f"{ready} of {len(ids)} samples ready in {elapsed:.1f} s. "
                       "`flashflow status` shows the Winners Bank; `flashflow doctor` checks the set-up.")
     return 0 if ready == len(ids) else 1

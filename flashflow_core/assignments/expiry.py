@@ -31,11 +31,11 @@ class ExpiryResult:
     batches: int
 
 
-def _drain(pool: ConnectionPool, query: str, batch_size: int, correlation_id: str) -> tuple[int, int, int]:
+def _drain(pool: ConnectionPool, query: str, batch_size: int, message_id: str) -> tuple[int, int, int]:
     expired = notified = batches = 0
     while True:
         with transaction(pool) as conn:
-            row = conn.execute(query, {"batch": batch_size, "correlation_id": correlation_id}).fetchone()
+            row = conn.execute(query, {"batch": batch_size, "correlation_id": message_id}).fetchone()
         batches += 1
         expired += row["expired"]
         notified += row["notified"]
@@ -43,18 +43,18 @@ def _drain(pool: ConnectionPool, query: str, batch_size: int, correlation_id: st
             return expired, notified, batches
 
 
-def expire_assignments(pool: ConnectionPool, *, batch_size: int, correlation_id: str) -> ExpiryResult:
+def expire_assignments(pool: ConnectionPool, *, batch_size: int, message_id: str) -> ExpiryResult:
     """Expire every due assignment and legacy claim, batch by batch; one audit row per run."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    assignments, notified_a, batches_a = _drain(pool, Q["expire_assignments_batch"], batch_size, correlation_id)
-    claims, notified_c, batches_c = _drain(pool, Q["expire_claims_batch"], batch_size, correlation_id)
+    assignments, notified_a, batches_a = _drain(pool, Q["expire_assignments_batch"], batch_size, message_id)
+    claims, notified_c, batches_c = _drain(pool, Q["expire_claims_batch"], batch_size, message_id)
     result = ExpiryResult(assignments, claims, notified_a + notified_c, batches_a + batches_c)
     with transaction(pool) as conn:
-        write_audit(conn, correlation_id=correlation_id, event_type="job.expire_assignments", entity_type="job",
+        write_audit(conn, message_id=message_id, event_type="job.expire_assignments", entity_type="job",
                     entity_id=None, summary=f"expired {assignments} assignments and {claims} claims",
                     details={"assignments_expired": assignments, "claims_expired": claims,
                              "notified": result.notified, "batches": result.batches, "batch_size": batch_size})
-    log.info("assignments expired", extra={"correlation_id": correlation_id, "assignments": assignments,
+    log.info("assignments expired", extra={"message_id": message_id, "assignments": assignments,
                                            "claims": claims, "batches": result.batches})
     return result

@@ -37,7 +37,7 @@ class RenewalResult:
     batches: int
 
 
-def renew_credits(pool: ConnectionPool, *, batch_size: int, correlation_id: str) -> RenewalResult:
+def renew_credits(pool: ConnectionPool, *, batch_size: int, message_id: str) -> RenewalResult:
     """Renew every due subscription, batch by batch; one audit row per run."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -45,7 +45,7 @@ def renew_credits(pool: ConnectionPool, *, batch_size: int, correlation_id: str)
     while True:
         with transaction(pool) as conn:
             rows = conn.execute(Q["advance_due_subscriptions"],
-                                {"batch": batch_size, "correlation_id": correlation_id}).fetchall()
+                                {"batch": batch_size, "correlation_id": message_id}).fetchall()
             grant = [row for row in rows if row["granted"]]
             if grant:
                 conn.execute(Q["reset_credits"], {"user_ids": [row["user_id"] for row in grant],
@@ -58,10 +58,10 @@ def renew_credits(pool: ConnectionPool, *, batch_size: int, correlation_id: str)
             break
     result = RenewalResult(renewed, downgraded, already, batches)
     with transaction(pool) as conn:
-        write_audit(conn, correlation_id=correlation_id, event_type="job.renew_credits", entity_type="job",
+        write_audit(conn, message_id=message_id, event_type="job.renew_credits", entity_type="job",
                     entity_id=None, summary=f"renewed {renewed} subscriptions, moved {downgraded} to the free plan",
                     details={"renewed": renewed, "downgraded": downgraded, "already_granted": already,
                              "batches": batches, "batch_size": batch_size})
-    log.info("credits renewed", extra={"correlation_id": correlation_id, "renewed": renewed,
+    log.info("credits renewed", extra={"message_id": message_id, "renewed": renewed,
                                        "downgraded": downgraded, "batches": batches})
     return result

@@ -40,7 +40,7 @@ class ReviewResult:
 
 
 def review_hook_suggestion(pool: ConnectionPool, *, suggestion_id: UUID, decision: Decision, reviewed_by: UUID,
-                           note: str | None, correlation_id: str) -> ReviewResult:
+                           note: str | None, message_id: str) -> ReviewResult:
     """Apply one review decision, in one transaction with its audit row."""
     if decision not in _STATUS:
         raise ReviewRefused(f"decision must be 'approve' or 'reject', got {decision!r}")
@@ -60,7 +60,7 @@ def review_hook_suggestion(pool: ConnectionPool, *, suggestion_id: UUID, decisio
                 result = ReviewResult("approved", hook["id"], hook["approved_count"])
             else:
                 result = ReviewResult("rejected")
-        write_audit(conn, correlation_id=correlation_id, event_type=f"hook.review.{result.outcome}",
+        write_audit(conn, message_id=message_id, event_type=f"hook.review.{result.outcome}",
                     entity_type="hook_suggestion", entity_id=str(suggestion_id), actor=str(reviewed_by),
                     summary=f"hook suggestion {decision}: {result.outcome}",
                     details={"decision": decision, "outcome": result.outcome, "note": note,

@@ -26,14 +26,14 @@ class RollupResult:
     scripts_updated: int
 
 
-def rollup_hook_stats(pool: ConnectionPool, *, correlation_id: str) -> RollupResult:
+def rollup_hook_stats(pool: ConnectionPool, *, message_id: str) -> RollupResult:
     """Recompute the counts and write one audit row, in one transaction."""
     with transaction(pool) as conn:
         hooks = conn.execute(Q["rollup_proven_hooks"]).rowcount
         scripts = conn.execute(Q["rollup_script_library"]).rowcount
-        write_audit(conn, correlation_id=correlation_id, event_type="job.rollup_hook_stats", entity_type="job",
+        write_audit(conn, message_id=message_id, event_type="job.rollup_hook_stats", entity_type="job",
                     entity_id=None, summary=f"counts changed on {hooks} proven hooks and {scripts} scripts",
                     details={"proven_hooks_updated": hooks, "scripts_updated": scripts})
-    log.info("hook stats rolled up", extra={"correlation_id": correlation_id, "proven_hooks": hooks,
+    log.info("hook stats rolled up", extra={"message_id": message_id, "proven_hooks": hooks,
                                             "scripts": scripts})
     return RollupResult(hooks, scripts)

@@ -85,7 +85,7 @@ def _skip_reason(row: dict[str, Any] | None) -> Outcome | None:
     return None
 
 
-def extract_hook_suggestions(pool: ConnectionPool, *, video_id: UUID, correlation_id: str) -> ExtractionResult:
+def extract_hook_suggestions(pool: ConnectionPool, *, video_id: UUID, message_id: str) -> ExtractionResult:
     """Suggest the new hooks of one posted video, in one transaction with its audit row."""
     with transaction(pool) as conn:
         row = conn.execute(Q["video_hook_sources"], {"video_id": video_id}).fetchone()
@@ -103,8 +103,8 @@ def extract_hook_suggestions(pool: ConnectionPool, *, video_id: UUID, correlatio
                                                               "texts": [h.text for h in hooks]}).fetchall()
             result = ExtractionResult("extracted", len(hooks), len(inserted))
             conn.execute(Q["mark_extracted"], {"video_id": video_id, "hooks_found": len(hooks),
-                                               "suggested": len(inserted), "correlation_id": correlation_id})
-        write_audit(conn, correlation_id=correlation_id, event_type="job.extract_hook_suggestions",
+                                               "suggested": len(inserted), "correlation_id": message_id})
+        write_audit(conn, message_id=message_id, event_type="job.extract_hook_suggestions",
                     entity_type="video", entity_id=str(video_id),
                     summary=f"{result.outcome}: {result.suggested} of {result.hooks_found} hooks suggested",
                     details={"outcome": result.outcome, "hooks_found": result.hooks_found,
@@ -114,12 +114,12 @@ def extract_hook_suggestions(pool: ConnectionPool, *, video_id: UUID, correlatio
     return result
 
 
-def sweep_unextracted(pool: ConnectionPool, *, limit: int, correlation_id: str) -> list[UUID]:
+def sweep_unextracted(pool: ConnectionPool, *, limit: int, message_id: str) -> list[UUID]:
     """Posted videos extract_hook_suggestions has not read yet (oldest post first, at most
     `limit`), with the sweep's audit row."""
     with transaction(pool) as conn:
         ids = [row["id"] for row in conn.execute(Q["unextracted_posted_videos"], {"limit": limit}).fetchall()]
-        write_audit(conn, correlation_id=correlation_id, event_type="job.sweep_hook_suggestions", entity_type="job",
+        write_audit(conn, message_id=message_id, event_type="job.sweep_hook_suggestions", entity_type="job",
                     entity_id=None, summary=f"{len(ids)} posted videos to extract hooks from",
                     details={"videos": len(ids), "limit": limit})
     return ids

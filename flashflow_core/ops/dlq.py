@@ -81,6 +81,7 @@ def record_dead_letter(conn: psycopg.Connection, letter: DeadLetter) -> None:
     who = f" ({letter.actor_name})" if letter.actor_name else ""
     conn.execute(Q["record_dead_letter"], {
         "correlation_id": letter.message_id or letter.redis_message_id,
+        "message_id": letter.message_id,
         "redis_message_id": letter.redis_message_id,
         "summary": f"{letter.queue}{who}: {letter.reason}"[:2000],
         "details": Jsonb({
@@ -104,7 +105,8 @@ def record_operator_action(conn: psycopg.Connection, event_type: str, message: D
     """Audit a requeue or purge done by a person."""
     fields = message.fields or {}
     conn.execute(Q["record_operator_action"], {
-        "correlation_id": fields.get("message_id") or message.redis_message_id, "event_type": event_type,
+        "correlation_id": fields.get("message_id") or message.redis_message_id,
+        "message_id": fields.get("message_id"), "event_type": event_type,
         "redis_message_id": message.redis_message_id, "actor": actor, "summary": summary,
         "details": Jsonb({"queue": message.queue, "actor_name": message.actor_name}),
     })

@@ -12,6 +12,7 @@ from uuid import UUID
 from psycopg_pool import ConnectionPool
 
 from flashflow_core.db.sql import load_queries
+from flashflow_core.winners.states import ReferenceStatus
 
 Q = load_queries("flashflow_core.winners", "intake.sql")
 CHANNEL = "flashflow_reference_intake"
@@ -20,4 +21,4 @@ CHANNEL = "flashflow_reference_intake"
 def take_in(pool: ConnectionPool, batch: int = 500) -> list[UUID]:
     """Claim up to `batch` waiting rows (committed before returning); return their ids."""
     with pool.connection() as conn, conn.transaction():
-        return [row["id"] for row in conn.execute(Q["take_in"], {"batch": batch})]
+        return [row["id"] for row in conn.execute(Q["take_in"], {"batch": batch, "status": str(ReferenceStatus.QUEUED)})]

@@ -12,10 +12,10 @@ from psycopg_pool import ConnectionPool
 
 from flashflow_core.adapters.base import PermanentError, Segment, Transcript
 from flashflow_core.adapters.toolkit import Toolkit
-from flashflow_core.db.audit import new_correlation_id, write_audit
+from flashflow_core.db.audit import new_correlation_id
 from flashflow_core.db.sql import load_queries
-from flashflow_core.winners import storage_keys
-from flashflow_core.winners.states import RETRY_STATUS, ReferenceStatus, Stage
+from flashflow_core.winners import storage_keys, transitions
+from flashflow_core.winners.states import ATTACH_FILE, ATTACH_TRANSCRIPT, RETRY, Move, ReferenceStatus, Stage
 
 Q = load_queries("flashflow_core.winners", "queries.sql")
 S = ReferenceStatus
@@ -35,9 +35,9 @@ def attach_file(pool: ConnectionPool, tools: Toolkit, reference_id: UUID, path: 
         raise CannotStepIn(f"{path}: {exc}") from exc
     if not info.has_video:
         raise CannotStepIn(f"{path}: the file has no video stream")
-    _require_movable(pool, reference_id, [S.QUEUED, S.NEEDS_FILE, S.FAILED], ["fetch"], "attach-file")
+    _require_movable(pool, reference_id, ATTACH_FILE, "attach-file")
     stored = tools.storage.put_file(storage_keys.video(reference_id, path.suffix), path)
-    _move(pool, reference_id, S.NEEDS_TRANSCRIPTION, [S.QUEUED, S.NEEDS_FILE, S.FAILED], ["fetch"],
+    _move(pool, reference_id, ATTACH_FILE,
           asset={"asset_type": "mp4", "storage_path": stored, "transcript_text": None, "details": {}},
           actor=actor, what=f"attached file {path.name}", meta={"duration_s": info.duration_s,
                                                                  "has_audio": info.has_audio})
@@ -69,12 +69,11 @@ def attach_transcript(pool: ConnectionPool, tools: Toolkit, reference_id: UUID, 
     transcript = parse_transcript(text)
     if not transcript.has_speech:
         raise CannotStepIn("the transcript is empty")
-    transcript_from = [S.QUEUED, S.NEEDS_FILE, S.NEEDS_TRANSCRIPTION, S.FAILED]
-    _require_movable(pool, reference_id, transcript_from, ["fetch", "transcribe", "extract"], "attach-transcript")
+    _require_movable(pool, reference_id, ATTACH_TRANSCRIPT, "attach-transcript")
     body = {"text": transcript.text, "language": transcript.language, "engine": "attached",
             "segments": [{"start": s.start, "end": s.end, "text": s.text} for s in transcript.segments]}
     stored = tools.storage.put_bytes(storage_keys.transcript(reference_id), json.dumps(body).encode())
-    _move(pool, reference_id, S.PROCESSING, transcript_from, ["fetch", "transcribe", "extract"],
+    _move(pool, reference_id, ATTACH_TRANSCRIPT,
           asset={"asset_type": "transcript", "storage_path": stored, "transcript_text": transcript.text,
                  "details": {"engine": "attached", "segments": len(transcript.segments)}},
           actor=actor, what="attached a transcript", meta={"has_speech": True})
@@ -87,26 +86,21 @@ def retry(pool: ConnectionPool, reference_id: UUID, actor: str = "cli") -> Stage
         row = _require_row(pool, reference_id, conn)
         if row["status"] != S.FAILED:
             raise CannotStepIn(f"{reference_id} is {row['status']}, not failed: nothing to retry")
-        stage = Stage(row["failed_stage"] or "fetch")
-        cid = new_correlation_id()
-        conn.execute(Q["restart"], {"id": reference_id, "to": RETRY_STATUS[stage], "correlation_id": cid})
-        write_audit(conn, correlation_id=cid, event_type="reference.retried", entity_type="reference_video",
-                    entity_id=str(reference_id), actor=actor,
-                    summary=f"failed -> {RETRY_STATUS[stage]} (retry from {stage})",
-                    details={"from": "failed", "to": str(RETRY_STATUS[stage]), "stage": str(stage),
-                             "previous_error": row["error_message"]})
+        stage = Stage(row["failed_stage"] or Stage.FETCH)
+        transitions.restart(conn, reference_id, stage, correlation_id=new_correlation_id(), actor=actor,
+                            previous_error=row["error_message"])
     return stage
 
 
-def _require_movable(pool: ConnectionPool, reference_id: UUID, expected: list[S], failed_stages: list[str],
-                     command: str) -> None:
+def _require_movable(pool: ConnectionPool, reference_id: UUID, move: Move, command: str) -> None:
     """Refuse before anything is stored when the row cannot take what a person attaches."""
     row = _require_row(pool, reference_id)
-    status = ReferenceStatus(row["status"])
-    if status not in expected or (status == S.FAILED and row["failed_stage"] not in failed_stages):
+    failed_stage = Stage(row["failed_stage"]) if row["failed_stage"] else None
+    if not move.allows(ReferenceStatus(row["status"]), failed_stage):
         state = row["status"] + (f" at {row['failed_stage']}" if row["failed_stage"] else "")
         raise CannotStepIn(f"{reference_id} is {state}; {command} is allowed from "
-                           + ", ".join(str(s) for s in expected) + f" (failed at {'/'.join(failed_stages)})")
+                           + ", ".join(str(s) for s in move.sources)
+                           + f" (failed at {'/'.join(str(s) for s in move.failed_stages)})")
     if row["lease_until"] is not None and row["lease_until"] > datetime.now(UTC):
         raise CannotStepIn(f"{reference_id} is being worked on ({row['status']}) until "
                            f"{row['lease_until']:%H:%M:%S %Z}; try again when that attempt ends")
@@ -123,22 +117,15 @@ def _require_row(pool: ConnectionPool, reference_id: UUID, conn=None) -> dict:
     return row
 
 
-def _move(pool: ConnectionPool, reference_id: UUID, to: S, expected: list[S], failed_stages: list[str], *,
-          asset: dict, actor: str, what: str, meta: dict) -> None:
-    cid = new_correlation_id()
+def _move(pool: ConnectionPool, reference_id: UUID, move: Move, *, asset: dict, actor: str, what: str,
+          meta: dict) -> None:
     with pool.connection() as conn, conn.transaction():
-        before = conn.execute("SELECT status, failed_stage FROM reference_videos WHERE id = %s FOR UPDATE",
-                              (reference_id,)).fetchone()
-        moved = conn.execute(Q["move_for_attach"], {
-            "id": reference_id, "to": to, "correlation_id": cid,
-            "expected": [str(s) for s in expected], "failed_stages": failed_stages,
-        }).fetchone()
-        if moved is None:
+        before = conn.execute(Q["get_reference"] + " FOR UPDATE", {"id": reference_id}).fetchone()
+        if before is None:
+            raise CannotStepIn(f"no reference video with id {reference_id}")
+        moved = transitions.attach(conn, move, reference_id, correlation_id=new_correlation_id(), actor=actor,
+                                   summary=f"{before['status']} -> {move.target}: {what}", meta=meta)
+        if not moved:
             # It changed since _require_movable looked (a worker took it, or another person).
             raise CannotStepIn(f"{reference_id} changed meanwhile (now {before['status']}); try again")
         conn.execute(Q["upsert_asset"], {"id": reference_id, **asset, "details": Jsonb(asset["details"])})
-        conn.execute("UPDATE reference_videos SET source_meta = source_meta || %s WHERE id = %s",
-                     (Jsonb(meta), reference_id))
-        write_audit(conn, correlation_id=cid, event_type="reference.attached", entity_type="reference_video",
-                    entity_id=str(reference_id), actor=actor, summary=f"{before['status']} -> {to}: {what}",
-                    details={"from": before["status"], "to": str(to)})

@@ -1,9 +1,10 @@
 """Runs one Winners Bank stage for one reference video, owning its transactions.
 
 Each attempt: take the row's lease (a conditional UPDATE from the statuses the stage starts
-from), do the work outside any transaction, then in one transaction store what it made and move
-the row on. A duplicate or stale message finds nothing to claim and stops quietly; a message
-that comes back after its worker died counts as a crash, and too many crashes fail the row.
+from), do the work outside any transaction, then in one statement store what it made and move
+the row on (`transitions`). A duplicate or stale message finds nothing to claim and stops
+quietly; a message that comes back after its worker died counts as a crash, and too many crashes
+fail the row. `Pipeline.stages` maps each stage to the method that does its work.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import json
 import logging
 import tempfile
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID
 
 import psycopg
-from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 from pydantic import ValidationError
 
@@ -34,15 +35,9 @@ from flashflow_core.adapters.base import (
 from flashflow_core.adapters.toolkit import Toolkit
 from flashflow_core.config import Settings
 from flashflow_core.db.sql import load_queries
-from flashflow_core.winners import storage_keys
+from flashflow_core.winners import storage_keys, transitions
 from flashflow_core.winners.limits import stage_limits
-from flashflow_core.winners.states import (
-    NEXT_STAGE,
-    STAGE_LEADS_TO,
-    STAGE_STARTS_FROM,
-    STAGE_WORKS_IN,
-    Stage,
-)
+from flashflow_core.winners.states import NEXT_STAGE, STAGE_LEADS_TO, STAGE_WORKS_IN, Stage
 
 log = logging.getLogger(__name__)
 Q = load_queries("flashflow_core.winners", "queries.sql")
@@ -61,6 +56,7 @@ class StageResult:
     next_stage: Stage | None = None
     site: str | None = None
     retry_after_s: float | None = None
+    correlation_id: str | None = None
 
 
 @dataclass
@@ -79,6 +75,12 @@ class Pipeline:
         self.pool = pool
         self.settings = settings
         self.tools = tools
+        #: The stage table: what each stage does with a claimed row and a scratch directory.
+        self.stages: dict[Stage, Callable[[dict[str, Any], Path], _Work]] = {
+            Stage.FETCH: self._fetch,
+            Stage.TRANSCRIBE: self._transcribe,
+            Stage.EXTRACT: self._extract,
+        }
 
     # ---- the attempt ---------------------------------------------------------------------
 
@@ -95,7 +97,7 @@ class Pipeline:
             )
         try:
             with tempfile.TemporaryDirectory(prefix=f"ff-{stage}-") as tmp:
-                work = getattr(self, f"_{stage}")(row, Path(tmp))
+                work = self.stages[stage](row, Path(tmp))
         except SiteThrottled as exc:
             if row["throttle_count"] + 1 >= self.settings.fetch_max_throttles:
                 return self._fail(stage, row, f"the site kept throttling us ({row['throttle_count'] + 1} times, "
@@ -222,37 +224,24 @@ class Pipeline:
 
     def _claim(self, stage: Stage, reference_id: UUID, message_id: str) -> dict[str, Any] | None:
         with self.pool.connection() as conn:
-            return conn.execute(Q["claim_stage"], {
-                "id": reference_id, "stage": str(stage), "works_in": STAGE_WORKS_IN[stage],
-                "lease_s": stage_limits(self.settings, stage).lease_s, "message_id": message_id,
-                "starts_from": [str(s) for s in STAGE_STARTS_FROM[stage]],
-            }).fetchone()
+            return transitions.claim(conn, stage, reference_id, message_id,
+                                     lease_s=stage_limits(self.settings, stage).lease_s)
 
     def _advance(self, stage: Stage, row: dict[str, Any], work: _Work) -> StageResult:
-        target = STAGE_LEADS_TO[stage]
         meta = {k: v for k, v in work.meta.items() if v is not None}
         with self.pool.connection() as conn:
-            moved = conn.execute(Q["advance"], {
-                "id": row["id"], "stage": str(stage), "next": target, "expected": STAGE_WORKS_IN[stage],
-                "message_id": row["message_id"],
-                "meta": Jsonb(meta), "assets": Jsonb(work.assets),
-                "extracts": Jsonb([work.extract] if work.extract is not None else []),
-                "details": Jsonb({"from": str(STAGE_WORKS_IN[stage]), "to": str(target), **_jsonable(meta)}),
-            }).fetchone()
-        if moved is None:
+            moved = transitions.finish(conn, stage, row, meta=meta, assets=work.assets, extract=work.extract)
+        if not moved:
             # Someone else finished or failed this stage meanwhile: keep their outcome.
             return StageResult(row["id"], stage, "skipped", "another attempt already moved the row on")
-        return StageResult(row["id"], stage, "advanced", str(target), next_stage=NEXT_STAGE[stage])
+        return StageResult(row["id"], stage, "advanced", str(STAGE_LEADS_TO[stage]), next_stage=NEXT_STAGE[stage],
+                           correlation_id=row["correlation_id"])
 
     def _fail(self, stage: Stage, row: dict[str, Any], cause: str) -> StageResult:
         message = f"{stage}: {cause}"
         with self.pool.connection() as conn:
-            failed = conn.execute(Q["fail"], {
-                "id": row["id"], "stage": str(stage), "error": message, "works_in": STAGE_WORKS_IN[stage],
-                "message_id": row["message_id"],
-                "expected": [str(STAGE_WORKS_IN[stage])],
-            }).fetchone()
-        if failed is None:
+            failed = transitions.fail(conn, stage, row, message)
+        if not failed:
             return StageResult(row["id"], stage, "skipped", "another attempt already moved the row on")
         log.warning("reference failed", extra={"reference_id": str(row["id"]), "stage": str(stage), "error": message})
         return StageResult(row["id"], stage, "failed", message)
@@ -267,9 +256,7 @@ class Pipeline:
 
     def _release(self, stage: Stage, row: dict[str, Any], error: str, throttled: bool = False) -> None:
         with self.pool.connection() as conn:
-            conn.execute(Q["release"], {"id": row["id"], "expected": str(STAGE_WORKS_IN[stage]),
-                                        "message_id": row["message_id"], "error": error[:2000],
-                                        "throttled": throttled})
+            transitions.release(conn, stage, row, error, throttled)
 
     def _why_skipped(self, stage: Stage, reference_id: UUID) -> str:
         with self.pool.connection() as conn:
@@ -289,10 +276,6 @@ def _asset(asset_type: str, path: str, text: str | None = None,
 def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     return f"{'.'.join(str(p) for p in err['loc']) or 'answer'}: {err['msg']}"
-
-
-def _jsonable(meta: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in meta.items() if isinstance(v, (str, int, float, bool, list, type(None)))}
 
 
 def reference_url(pool: ConnectionPool, reference_id: UUID) -> str | None:

@@ -1,8 +1,12 @@
--- Winners Bank queries. Each status change is conditional on the status the caller expects.
+-- Winners Bank queries. Statuses come in as parameters from the Move in states.py that a
+-- statement carries out (%(sources)s, %(target)s), never spelled here. Each status change is
+-- conditional on the statuses the move starts from, and sets `audit_context` (%(audit)s): the
+-- reference_videos_transition trigger writes the one audit_log row, stamps status_changed_at and,
+-- for a fresh move, resets the per-stage counters (migration 20261201000100).
 
 -- name: insert_reference
 INSERT INTO reference_videos (url, submitted_by, notes, category, status, correlation_id)
-VALUES (%(url)s, %(submitted_by)s, %(notes)s, %(category)s, 'queued', %(correlation_id)s)
+VALUES (%(url)s, %(submitted_by)s, %(notes)s, %(category)s, %(status)s, %(correlation_id)s)
 ON CONFLICT (url) DO NOTHING
 RETURNING id, url, status, correlation_id;
 
@@ -19,30 +23,25 @@ SELECT url FROM reference_videos WHERE id = %(id)s;
 -- Take the lease on a row for one attempt at a stage, in one statement: a lease left behind by a
 -- worker that died (lapsed, or held by this very message coming back after a crash) counts as a
 -- crash; a status change or a crash is audited; the row's assets come back with it.
-WITH before AS (
-    SELECT id, status FROM reference_videos WHERE id = %(id)s FOR UPDATE
-), claimed AS (
+WITH claimed AS (
     UPDATE reference_videos r
-    SET status = %(works_in)s,
+    SET status = %(target)s,
         lease_until = now() + make_interval(secs => %(lease_s)s),
         lease_message_id = %(message_id)s,
         stage_attempts = r.stage_attempts + 1,
         crash_count = r.crash_count + CASE WHEN r.lease_until IS NOT NULL THEN 1 ELSE 0 END,
-        status_changed_at = CASE WHEN r.status = %(works_in)s THEN r.status_changed_at ELSE now() END
-    FROM before
-    WHERE r.id = before.id
-      AND r.status = ANY(%(starts_from)s)
+        audit_context = CASE WHEN r.status <> %(target)s OR r.lease_until IS NOT NULL THEN
+            %(audit)s::jsonb || jsonb_build_object(
+                'summary', r.status || ' -> ' || %(target)s || ' (attempt ' || (r.stage_attempts + 1) || ')',
+                'details', jsonb_build_object(
+                    'attempt', r.stage_attempts + 1,
+                    'crashes', r.crash_count + CASE WHEN r.lease_until IS NOT NULL THEN 1 ELSE 0 END))
+        END
+    WHERE r.id = %(id)s
+      AND r.status = ANY(%(sources)s)
       AND (r.lease_until IS NULL OR r.lease_until < now() OR r.lease_message_id = %(message_id)s)
-    RETURNING r.id, r.url, r.status, before.status AS previous_status, r.correlation_id, r.stage_attempts,
-              r.crash_count, r.throttle_count, r.category, r.source_meta
-), audit AS (
-    INSERT INTO audit_log (correlation_id, event_type, entity_type, entity_id, actor, summary, details)
-    SELECT coalesce(c.correlation_id, ''), 'reference.' || %(stage)s || '.started', 'reference_video', c.id::text,
-           'system', c.previous_status || ' -> ' || c.status || ' (attempt ' || c.stage_attempts || ')',
-           jsonb_build_object('from', c.previous_status, 'to', c.status, 'attempt', c.stage_attempts,
-                              'crashes', c.crash_count, 'message_id', %(message_id)s::text)
-    FROM claimed c
-    WHERE c.previous_status <> c.status OR c.crash_count > 0
+    RETURNING r.id, r.url, r.status, r.correlation_id, r.stage_attempts, r.crash_count, r.throttle_count,
+              r.category, r.source_meta
 )
 SELECT c.*,
        coalesce((SELECT jsonb_object_agg(a.asset_type, jsonb_build_object(
@@ -52,24 +51,16 @@ FROM claimed c;
 
 -- name: advance
 -- Finish a stage in one statement: move on (only from the status the stage worked in, and only
--- while this attempt still holds the lease), and only then store what it made, clear the lease
--- and per-stage counters, and audit.
+-- while this attempt still holds the lease), and only then store what it made and clear the lease.
 WITH moved AS (
     UPDATE reference_videos
-    SET status = %(next)s,
-        status_changed_at = now(),
+    SET status = %(target)s,
         lease_until = NULL,
         lease_message_id = NULL,
-        stage_attempts = 0,
-        crash_count = 0,
-        resend_count = 0,
-        throttle_count = 0,
-        error_message = NULL,
-        failed_stage = NULL,
-        last_error = NULL,
-        source_meta = source_meta || %(meta)s
-    WHERE id = %(id)s AND status = %(expected)s AND lease_message_id = %(message_id)s
-    RETURNING id, correlation_id
+        source_meta = source_meta || %(meta)s,
+        audit_context = %(audit)s
+    WHERE id = %(id)s AND status = ANY(%(sources)s) AND lease_message_id = %(message_id)s
+    RETURNING id
 ), assets AS (
     INSERT INTO reference_assets (reference_video_id, asset_type, storage_path, transcript_text, details)
     SELECT m.id, a.asset_type, a.storage_path, a.transcript_text, coalesce(a.details, '{}'::jsonb)
@@ -98,11 +89,6 @@ WITH moved AS (
         hook_family = EXCLUDED.hook_family,
         structure_tags = EXCLUDED.structure_tags,
         quality_score = EXCLUDED.quality_score
-), audit AS (
-    INSERT INTO audit_log (correlation_id, event_type, entity_type, entity_id, actor, summary, details)
-    SELECT coalesce(m.correlation_id, ''), 'reference.' || %(stage)s || '.done', 'reference_video', m.id::text,
-           'system', %(expected)s || ' -> ' || %(next)s, %(details)s
-    FROM moved m
 )
 SELECT id FROM moved;
 
@@ -119,40 +105,26 @@ WHERE id = %(id)s AND status = %(expected)s AND lease_message_id = %(message_id)
 RETURNING id;
 
 -- name: fail
-WITH failed AS (
-    UPDATE reference_videos
-    SET status = 'failed',
-        status_changed_at = now(),
-        failed_stage = %(stage)s,
-        error_message = %(error)s,
-        lease_until = NULL,
-        lease_message_id = NULL
-    WHERE id = %(id)s AND status = ANY(%(expected)s) AND lease_message_id = %(message_id)s
-    RETURNING id, correlation_id
-), audit AS (
-    INSERT INTO audit_log (correlation_id, event_type, entity_type, entity_id, actor, summary, details)
-    SELECT coalesce(f.correlation_id, ''), 'reference.' || %(stage)s || '.failed', 'reference_video',
-           f.id::text, 'system', %(error)s,
-           jsonb_build_object('from', %(works_in)s::text, 'to', 'failed', 'stage', %(stage)s::text)
-    FROM failed f
-)
-SELECT id FROM failed;
+-- A stage gives up on the row, only while this attempt holds the lease.
+UPDATE reference_videos
+SET status = %(target)s,
+    failed_stage = %(stage)s,
+    error_message = %(error)s,
+    lease_until = NULL,
+    lease_message_id = NULL,
+    audit_context = %(audit)s
+WHERE id = %(id)s AND status = ANY(%(sources)s) AND lease_message_id = %(message_id)s
+RETURNING id;
 
 -- name: restart
--- `flashflow retry`: a failed row starts again from the status its failed stage starts from.
+-- `flashflow retry`: a failed row starts again, as a new run, from the status its failed stage
+-- starts from.
 UPDATE reference_videos
-SET status = %(to)s,
-    status_changed_at = now(),
+SET status = %(target)s,
     correlation_id = %(correlation_id)s,
-    error_message = NULL,
-    failed_stage = NULL,
-    last_error = NULL,
-    stage_attempts = 0,
-    crash_count = 0,
-    resend_count = 0,
-    throttle_count = 0
-WHERE id = %(id)s AND status = 'failed'
-RETURNING id, failed_stage;
+    audit_context = %(audit)s
+WHERE id = %(id)s AND status = ANY(%(sources)s) AND failed_stage = ANY(%(failed_stages)s)
+RETURNING id;
 
 -- name: upsert_asset
 INSERT INTO reference_assets (reference_video_id, asset_type, storage_path, transcript_text, details)
@@ -163,22 +135,17 @@ SET storage_path = EXCLUDED.storage_path,
     details = EXCLUDED.details;
 
 -- name: move_for_attach
--- A person supplies what a stage would have produced; the row resumes at the next stage.
+-- A person supplies what a stage would have produced; the row resumes, as a new run, at the next
+-- stage. A failed row qualifies only when it failed at a stage the attachment replaces.
 UPDATE reference_videos
-SET status = %(to)s,
-    status_changed_at = now(),
+SET status = %(target)s,
     correlation_id = %(correlation_id)s,
-    error_message = NULL,
-    failed_stage = NULL,
-    last_error = NULL,
     lease_until = NULL,
     lease_message_id = NULL,
-    stage_attempts = 0,
-    crash_count = 0,
-    resend_count = 0,
-    throttle_count = 0
-WHERE id = %(id)s AND status = ANY(%(expected)s)
-  AND (status <> 'failed' OR failed_stage = ANY(%(failed_stages)s))
+    source_meta = source_meta || %(meta)s,
+    audit_context = %(audit)s
+WHERE id = %(id)s AND status = ANY(%(sources)s)
+  AND (status <> %(failed)s OR failed_stage = ANY(%(failed_stages)s))
   AND (lease_until IS NULL OR lease_until < now())
 RETURNING id;
 
@@ -191,7 +158,7 @@ SET resend_count = r.resend_count + 1,
     lease_message_id = NULL
 FROM (
     SELECT id FROM reference_videos
-    WHERE status IN ('queued', 'needs_file', 'needs_transcription', 'processing')
+    WHERE status = ANY(%(in_flight)s)
       AND NOT (status = ANY(%(skip)s::text[]))
       AND (lease_until IS NULL OR lease_until < now())
       AND updated_at < now() - make_interval(secs => %(quiet_s)s)
@@ -202,6 +169,22 @@ FROM (
 WHERE r.id = stuck.id
 RETURNING r.id, r.status, r.resend_count, r.correlation_id;
 
+-- name: abandon
+-- The rescue gives up on rows it re-sent too often; each fails at the stage its status waits on
+-- (%(stage_for_status)s maps status -> stage, from states.STAGE_FOR_STATUS).
+UPDATE reference_videos r
+SET status = %(target)s,
+    failed_stage = %(stage_for_status)s::jsonb ->> r.status,
+    error_message = (%(stage_for_status)s::jsonb ->> r.status)
+        || ': no progress after ' || (r.resend_count - 1)
+        || ' resends by the stuck-work rescue; retry with `flashflow retry`',
+    audit_context = %(audit)s::jsonb || jsonb_build_object(
+        'summary', r.status || ' -> ' || %(target)s || ': no progress after ' || (r.resend_count - 1) || ' resends',
+        'details', jsonb_build_object('stage', %(stage_for_status)s::jsonb ->> r.status,
+                                      'resends', r.resend_count - 1))
+WHERE r.id = ANY(%(ids)s) AND r.status = ANY(%(sources)s)
+RETURNING r.id;
+
 -- name: status_counts
 SELECT status, count(*) AS n, min(status_changed_at) AS oldest
 FROM reference_videos GROUP BY status;
@@ -209,10 +192,10 @@ FROM reference_videos GROUP BY status;
 -- name: oldest_in_flight
 SELECT DISTINCT ON (status) status, id, url, status_changed_at
 FROM reference_videos
-WHERE status NOT IN ('ready', 'failed')
+WHERE status <> ALL(%(final)s)
 ORDER BY status, status_changed_at;
 
 -- name: latest_failures
 SELECT id, url, failed_stage, error_message, updated_at
-FROM reference_videos WHERE status = 'failed'
+FROM reference_videos WHERE status = %(failed)s
 ORDER BY updated_at DESC LIMIT %(limit)s;

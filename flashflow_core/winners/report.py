@@ -8,7 +8,7 @@ from typing import Any
 from psycopg_pool import ConnectionPool
 
 from flashflow_core.db.sql import load_queries
-from flashflow_core.winners.states import ReferenceStatus
+from flashflow_core.winners.states import FINAL, ReferenceStatus
 
 Q = load_queries("flashflow_core.winners", "queries.sql")
 
@@ -17,8 +17,9 @@ def status_report(pool: ConnectionPool, failures: int = 10) -> dict[str, Any]:
     """A JSON-ready summary of the Winners Bank."""
     with pool.connection() as conn:
         counts = {r["status"]: r["n"] for r in conn.execute(Q["status_counts"])}
-        oldest = conn.execute(Q["oldest_in_flight"]).fetchall()
-        failed = conn.execute(Q["latest_failures"], {"limit": failures}).fetchall()
+        oldest = conn.execute(Q["oldest_in_flight"], {"final": sorted(str(s) for s in FINAL)}).fetchall()
+        failed = conn.execute(Q["latest_failures"], {"limit": failures,
+                                                     "failed": str(ReferenceStatus.FAILED)}).fetchall()
         now = conn.execute("SELECT now() AS now").fetchone()["now"]
     return {
         "counts": {str(s): counts.get(str(s), 0) for s in ReferenceStatus},

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from flashflow_core.db.audit import new_correlation_id, write_audit
 from flashflow_core.db.sql import load_queries
+from flashflow_core.winners.states import ReferenceStatus
 from flashflow_core.winners.urls import normalize_url
 
 Q = load_queries("flashflow_core.winners", "queries.sql")
@@ -40,17 +41,20 @@ class Submitted:
     correlation_id: str
 
 
-def submit_reference(pool: ConnectionPool, submission: ReferenceSubmission) -> Submitted:
-    """Insert the reference row (committed before returning), or report the existing one."""
+def submit_reference(pool: ConnectionPool, submission: ReferenceSubmission,
+                     message_id: str | None = None) -> Submitted:
+    """Insert the reference row (committed before returning), or report the existing one.
+    `message_id` is the message of the job submitting it, if a job does."""
     cid = new_correlation_id()
     with pool.connection() as conn, conn.transaction():
-        row = conn.execute(Q["insert_reference"], {**submission.model_dump(), "correlation_id": cid}).fetchone()
+        row = conn.execute(Q["insert_reference"], {**submission.model_dump(), "correlation_id": cid,
+                                                   "status": str(ReferenceStatus.QUEUED)}).fetchone()
         if row is None:
             existing = conn.execute(Q["get_reference_by_url"], {"url": submission.url}).fetchone()
             return Submitted(existing["id"], existing["url"], existing["status"], False,
                              existing["correlation_id"] or "")
         write_audit(
-            conn, correlation_id=cid, event_type="reference.submitted", entity_type="reference_video",
+            conn, correlation_id=cid, message_id=message_id, event_type="reference.submitted", entity_type="reference_video",
             entity_id=str(row["id"]), actor=submission.submitted_by, summary=f"submitted {submission.url}",
             details={"url": submission.url, "category": submission.category},
         )

@@ -1,6 +1,7 @@
 """Puts the message being processed into every log line its thread writes: `actor`,
-`message_id`, `queue`, `correlation_id` (the message option of that name when the producer set
-one, else the message id) and each `*_id` argument (reference_id, video_id, suggestion_id...)."""
+`message_id`, `queue`, `correlation_id` when the message belongs to a run (the message option of
+that name: set by the pipeline to the row's run, or by a producer; never the message id) and each
+`*_id` argument (reference_id, video_id, suggestion_id...)."""
 
 from __future__ import annotations
 
@@ -22,10 +23,10 @@ def current_fields() -> dict[str, Any]:
 
 def message_fields(broker: dramatiq.Broker, message: MessageProxy) -> dict[str, Any]:
     """The log fields describing `message`."""
-    fields: dict[str, Any] = {
-        "actor": message.actor_name, "message_id": message.message_id, "queue": message.queue_name,
-        "correlation_id": message.options.get("correlation_id") or message.message_id,
-    }
+    fields: dict[str, Any] = {"actor": message.actor_name, "message_id": message.message_id,
+                              "queue": message.queue_name}
+    if message.options.get("correlation_id"):
+        fields["correlation_id"] = str(message.options["correlation_id"])
     try:
         actor = broker.get_actor(message.actor_name)
         bound = inspect.signature(actor.fn).bind_partial(*message.args, **message.kwargs)
@@ -57,7 +58,8 @@ def install_filter() -> None:
 class LogContext(dramatiq.Middleware):
     """Sets the log fields for the duration of each message."""
 
-    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        # Before the worker threads start: a message taken at once must already be logged with its fields.
         install_filter()
 
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:

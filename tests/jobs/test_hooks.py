@@ -39,6 +39,7 @@ def test_a_review_message_approves_into_proven_hooks(broker, worker, conn):
     drain(broker, worker)
     assert one(conn, "SELECT status FROM hook_suggestions") == "approved"
     assert one(conn, "SELECT approved_by FROM proven_hooks") == str(admin)
+    assert one(conn, "SELECT message_id FROM audit_log") == message.message_id
     assert one(conn, "SELECT correlation_id FROM audit_log") == message.message_id
 
 

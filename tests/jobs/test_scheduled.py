@@ -74,7 +74,9 @@ def test_every_schedule_runs_its_job_through_a_worker(broker, worker, actors, co
     assert one(conn, "SELECT credits_remaining FROM user_credits WHERE user_id = %s", user) == 75
     # The sweep fanned out one extraction for the posted video, which suggested its two hooks.
     assert one(conn, "SELECT count(*) FROM hook_suggestions WHERE source_video_id = %s", posted) == 2
-    audited = {r["event_type"]: r["correlation_id"] for r in conn.execute("SELECT * FROM audit_log").fetchall()}
+    rows = conn.execute("SELECT * FROM audit_log").fetchall()
+    audited = {r["event_type"]: r["message_id"] for r in rows}
+    assert all(r["message_id"] == r["correlation_id"] for r in rows if r["event_type"].startswith("job."))
     for event, actor in [("job.expire_assignments", "expire_assignments"), ("job.renew_credits", "renew_credits"),
                          ("job.sweep_hook_suggestions", "sweep_hook_suggestions"),
                          ("job.rollup_hook_stats", "rollup_hook_stats")]:

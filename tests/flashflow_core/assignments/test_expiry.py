@@ -26,7 +26,7 @@ def test_expired_assignments_go_back_with_an_event_and_a_notification(conn, pool
     expired = assigned(conn, alice, role="editor")
     running = assigned(conn, bob, expires="now() + interval '1 hour'")
 
-    result = expire_assignments(pool, batch_size=100, correlation_id="corr-1")
+    result = expire_assignments(pool, batch_size=100, message_id="corr-1")
 
     assert (result.assignments, result.claims, result.notified) == (1, 0, 1)
     row = conn.execute("SELECT * FROM videos WHERE id = %s", (expired,)).fetchone()
@@ -42,15 +42,15 @@ def test_expired_assignments_go_back_with_an_event_and_a_notification(conn, pool
     assert (note["user_id"], note["type"], note["video_id"]) == (alice, "assignment_expired", expired)
     assert note["payload"]["role"] == "editor"
     audit = conn.execute("SELECT * FROM audit_log").fetchall()
-    assert len(audit) == 1 and audit[0]["correlation_id"] == "corr-1"
+    assert len(audit) == 1 and audit[0]["correlation_id"] == audit[0]["message_id"] == "corr-1"
     assert audit[0]["event_type"] == "job.expire_assignments"
     assert audit[0]["details"]["assignments_expired"] == 1 and audit[0]["details"]["claims_expired"] == 0
 
 
 def test_a_second_run_finds_nothing_but_still_audits(conn, pool):
     assigned(conn, make_user(conn))
-    expire_assignments(pool, batch_size=100, correlation_id="first")
-    again = expire_assignments(pool, batch_size=100, correlation_id="second")
+    expire_assignments(pool, batch_size=100, message_id="first")
+    again = expire_assignments(pool, batch_size=100, message_id="second")
     assert (again.assignments, again.notified) == (0, 0)
     assert one(conn, "SELECT count(*) FROM video_events") == 1
     assert one(conn, "SELECT count(*) FROM notifications") == 1
@@ -61,7 +61,7 @@ def test_bounded_batches_cover_every_due_row(conn, pool):
     user = make_user(conn)
     for _ in range(7):
         assigned(conn, user)
-    result = expire_assignments(pool, batch_size=3, correlation_id="c")
+    result = expire_assignments(pool, batch_size=3, message_id="c")
     assert result.assignments == 7
     # 3 + 3 + 1 for assignments, then one empty claims batch.
     assert result.batches == 4
@@ -81,7 +81,7 @@ def test_legacy_claims_are_cleared_and_a_claimant_with_a_user_id_is_notified(con
     conn.execute("UPDATE videos SET claimed_by = 'x', claim_expires_at = now() + interval '1 hour' WHERE id = %s",
                  (live,))
 
-    result = expire_assignments(pool, batch_size=100, correlation_id="c")
+    result = expire_assignments(pool, batch_size=100, message_id="c")
 
     assert (result.assignments, result.claims, result.notified) == (0, 2, 1)
     for video in (by_id, by_email):
@@ -108,7 +108,7 @@ def test_a_video_being_reassigned_meanwhile_is_left_alone(conn, db_url, pool):
         results = []
 
         def sweep() -> None:
-            results.append(expire_assignments(pool, batch_size=100, correlation_id="c"))
+            results.append(expire_assignments(pool, batch_size=100, message_id="c"))
             done.set()
 
         threading.Thread(target=sweep).start()
@@ -119,7 +119,7 @@ def test_a_video_being_reassigned_meanwhile_is_left_alone(conn, db_url, pool):
     assert (row["assignment_state"], row["assigned_to"]) == ("ASSIGNED", new)
     assert one(conn, "SELECT assignment_state FROM videos WHERE id = %s", other) == "AVAILABLE"
     assert one(conn, "SELECT count(*) FROM notifications WHERE video_id = %s", contested) == 0
-    assert expire_assignments(pool, batch_size=100, correlation_id="c2").assignments == 0
+    assert expire_assignments(pool, batch_size=100, message_id="c2").assignments == 0
 
 
 def test_a_video_released_meanwhile_is_not_expired(conn, db_url, pool):
@@ -130,6 +130,6 @@ def test_a_video_released_meanwhile_is_not_expired(conn, db_url, pool):
         releasing.execute("""UPDATE videos SET assignment_state = 'RELEASED', assigned_to = NULL,
                              assigned_expires_at = NULL WHERE id = %s""", (video,))
         releasing.commit()
-    assert expire_assignments(pool, batch_size=100, correlation_id="c").assignments == 0
+    assert expire_assignments(pool, batch_size=100, message_id="c").assignments == 0
     assert one(conn, "SELECT assignment_state FROM videos WHERE id = %s", video) == "RELEASED"
     assert one(conn, "SELECT count(*) FROM video_events") == 0

@@ -36,7 +36,7 @@ def test_active_subscription_moves_one_period_and_gets_its_credits(conn, pool):
     user = subscribe(conn, plan="pro", balance=2, ends="date_trunc('second', now()) - interval '1 hour'")
     old_end = subscription(conn, user)["current_period_end"]
 
-    result = renew_credits(pool, batch_size=50, correlation_id="corr")
+    result = renew_credits(pool, batch_size=50, message_id="corr")
 
     assert (result.renewed, result.downgraded, result.already_granted) == (1, 0, 0)
     sub = subscription(conn, user)
@@ -50,14 +50,14 @@ def test_active_subscription_moves_one_period_and_gets_its_credits(conn, pool):
     assert (tx["type"], tx["amount"], tx["balance_after"]) == ("subscription_renewal", 298, 300)
     assert one(conn, "SELECT count(*) FROM flashflow_credit_renewals WHERE user_id = %s", user) == 1
     [audit] = conn.execute("SELECT * FROM audit_log").fetchall()
-    assert (audit["event_type"], audit["correlation_id"]) == ("job.renew_credits", "corr")
+    assert (audit["event_type"], audit["message_id"], audit["correlation_id"]) == ("job.renew_credits", "corr", "corr")
     assert audit["details"]["renewed"] == 1
 
 
 def test_trialing_and_yearly_renew_by_their_own_period(conn, pool):
     trial = subscribe(conn, plan="starter", status="trialing")
     yearly = subscribe(conn, plan="team", period="yearly")
-    renew_credits(pool, batch_size=50, correlation_id="c")
+    renew_credits(pool, batch_size=50, message_id="c")
     assert subscription(conn, trial)["status"] == "trialing"
     assert one(conn, "SELECT credits_remaining FROM user_credits WHERE user_id = %s", trial) == 75
     assert str(subscription(conn, yearly)["length"]) in ("365 days, 0:00:00", "366 days, 0:00:00")
@@ -66,7 +66,7 @@ def test_trialing_and_yearly_renew_by_their_own_period(conn, pool):
 
 def test_canceled_subscription_drops_to_free_at_period_end(conn, pool):
     user = subscribe(conn, plan="pro", status="canceled", balance=250)
-    result = renew_credits(pool, batch_size=50, correlation_id="c")
+    result = renew_credits(pool, batch_size=50, message_id="c")
     assert (result.renewed, result.downgraded) == (0, 1)
     sub = subscription(conn, user)
     assert (sub["plan_id"], sub["status"], sub["billing_period"]) == ("free", "active", "monthly")
@@ -79,7 +79,7 @@ def test_past_due_paused_current_and_free_canceled_are_left_alone(conn, pool):
     left = [subscribe(conn, status="past_due"), subscribe(conn, status="paused"),
             subscribe(conn, ends="now() + interval '1 day'"), subscribe(conn, plan="free", status="canceled")]
     before = [subscription(conn, u) for u in left]
-    result = renew_credits(pool, batch_size=50, correlation_id="c")
+    result = renew_credits(pool, batch_size=50, message_id="c")
     assert (result.renewed, result.downgraded) == (0, 0)
     assert [subscription(conn, u) for u in left] == before
     assert one(conn, "SELECT count(*) FROM credit_transactions") == 0
@@ -87,22 +87,22 @@ def test_past_due_paused_current_and_free_canceled_are_left_alone(conn, pool):
 
 def test_long_overdue_subscription_moves_to_the_current_period_once(conn, pool):
     user = subscribe(conn, ends="now() - interval '100 days'")
-    result = renew_credits(pool, batch_size=50, correlation_id="c")
+    result = renew_credits(pool, batch_size=50, message_id="c")
     assert result.renewed == 1
     sub = subscription(conn, user)
     assert one(conn, "SELECT %s::timestamptz <= now() AND now() < %s::timestamptz",
                sub["current_period_start"], sub["current_period_end"])
     assert len(transactions(conn, user)) == 1
-    assert renew_credits(pool, batch_size=50, correlation_id="c2").renewed == 0
+    assert renew_credits(pool, batch_size=50, message_id="c2").renewed == 0
 
 
 def test_a_period_put_back_by_hand_is_not_granted_twice(conn, pool):
     user = subscribe(conn)
     old = subscription(conn, user)
-    renew_credits(pool, batch_size=50, correlation_id="c")
+    renew_credits(pool, batch_size=50, message_id="c")
     conn.execute("UPDATE user_subscriptions SET current_period_start = %s, current_period_end = %s WHERE user_id = %s",
                  (old["current_period_start"], old["current_period_end"], user))
-    again = renew_credits(pool, batch_size=50, correlation_id="c2")
+    again = renew_credits(pool, batch_size=50, message_id="c2")
     assert (again.renewed, again.already_granted) == (0, 1)
     assert len(transactions(conn, user)) == 1
 
@@ -117,7 +117,7 @@ def test_two_runs_at_the_same_moment_grant_each_user_once(conn, db_url, settings
 
     def run(p) -> None:
         start.wait()
-        results.append(renew_credits(p, batch_size=7, correlation_id=f"run-{id(p)}"))
+        results.append(renew_credits(p, batch_size=7, message_id=f"run-{id(p)}"))
 
     threads = [threading.Thread(target=run, args=(p,)) for p in pools]
     try:
@@ -152,14 +152,14 @@ def test_a_crash_mid_batch_then_a_retry_grants_each_user_once(conn, pool):
             FOR EACH ROW EXECUTE FUNCTION test_crash();""")
     try:
         with pytest.raises(psycopg.errors.RaiseException, match="worker crashed mid-batch"):
-            renew_credits(pool, batch_size=10, correlation_id="first")
+            renew_credits(pool, batch_size=10, message_id="first")
         granted = {r["user_id"] for r in conn.execute("SELECT user_id FROM credit_transactions").fetchall()}
         assert granted == set(users[:10]), "the first batch commits, the second rolls back whole"
         assert one(conn, "SELECT count(*) FROM user_subscriptions WHERE current_period_end <= now()") == 15
     finally:
         conn.execute("DROP TRIGGER test_crash ON credit_transactions; DROP FUNCTION test_crash()")
 
-    retry = renew_credits(pool, batch_size=10, correlation_id="retry")
+    retry = renew_credits(pool, batch_size=10, message_id="retry")
 
     assert retry.renewed == 15
     counts = {r["user_id"]: r["n"] for r in conn.execute(

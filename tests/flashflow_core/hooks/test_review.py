@@ -23,7 +23,7 @@ def test_approval_creates_the_proven_hook_and_records_the_reviewer(conn, pool):
     s = suggestion(conn)
     admin = uuid.uuid4()
     result = review_hook_suggestion(pool, suggestion_id=s["id"], decision="approve", reviewed_by=admin,
-                                    note="great hook", correlation_id="corr")
+                                    note="great hook", message_id="corr")
     assert (result.outcome, result.approved_count) == ("approved", 1)
     row = conn.execute("SELECT * FROM hook_suggestions WHERE id = %s", (s["id"],)).fetchone()
     assert (row["status"], row["reviewed_by"], row["review_note"]) == ("approved", admin, "great hook")
@@ -35,8 +35,8 @@ def test_approval_creates_the_proven_hook_and_records_the_reviewer(conn, pool):
     assert (hook["approved_count"], hook["approved_by"], hook["source_video_id"], hook["product_id"]) == (
         1, str(admin), s["source_video_id"], s["product_id"])
     [audit] = conn.execute("SELECT * FROM audit_log").fetchall()
-    assert (audit["event_type"], audit["entity_id"], audit["actor"], audit["correlation_id"]) == (
-        "hook.review.approved", str(s["id"]), str(admin), "corr")
+    assert (audit["event_type"], audit["entity_id"], audit["actor"], audit["message_id"], audit["correlation_id"]) == (
+        "hook.review.approved", str(s["id"]), str(admin), "corr", "corr")
 
 
 def test_approving_a_hook_the_brand_has_counts_it_again(conn, pool):
@@ -45,7 +45,7 @@ def test_approving_a_hook_the_brand_has_counts_it_again(conn, pool):
     s = suggestion(conn, text="STOP SCROLLING")
     second = uuid.uuid4()
     result = review_hook_suggestion(pool, suggestion_id=s["id"], decision="approve", reviewed_by=second,
-                                    note=None, correlation_id="c")
+                                    note=None, message_id="c")
     assert result.approved_count == 3
     assert one(conn, "SELECT count(*) FROM proven_hooks") == 1
     assert one(conn, "SELECT approved_by FROM proven_hooks") == str(second)
@@ -55,7 +55,7 @@ def test_approving_a_hook_the_brand_has_counts_it_again(conn, pool):
 def test_rejection_is_recorded_and_adds_no_hook(conn, pool):
     s = suggestion(conn)
     result = review_hook_suggestion(pool, suggestion_id=s["id"], decision="reject", reviewed_by=uuid.uuid4(),
-                                    note="off brand", correlation_id="c")
+                                    note="off brand", message_id="c")
     assert result.outcome == "rejected"
     row = conn.execute("SELECT status, reviewed_at, review_note FROM hook_suggestions").fetchone()
     assert (row["status"], row["review_note"]) == ("rejected", "off brand") and row["reviewed_at"] is not None
@@ -66,9 +66,9 @@ def test_a_second_review_changes_nothing(conn, pool):
     s = suggestion(conn)
     first = uuid.uuid4()
     review_hook_suggestion(pool, suggestion_id=s["id"], decision="approve", reviewed_by=first, note=None,
-                           correlation_id="c1")
+                           message_id="c1")
     again = review_hook_suggestion(pool, suggestion_id=s["id"], decision="reject", reviewed_by=uuid.uuid4(),
-                                   note="late", correlation_id="c2")
+                                   note="late", message_id="c2")
     assert again.outcome == "already_reviewed"
     row = conn.execute("SELECT status, reviewed_by FROM hook_suggestions").fetchone()
     assert (row["status"], row["reviewed_by"]) == ("approved", first)
@@ -78,12 +78,12 @@ def test_a_second_review_changes_nothing(conn, pool):
 
 def test_missing_suggestion_and_brandless_approval(conn, pool):
     assert review_hook_suggestion(pool, suggestion_id=uuid.uuid4(), decision="approve", reviewed_by=uuid.uuid4(),
-                                  note=None, correlation_id="c").outcome == "missing"
+                                  note=None, message_id="c").outcome == "missing"
     s = suggestion(conn, brand=None)
     with pytest.raises(ReviewRefused, match="has no brand_name"):
         review_hook_suggestion(pool, suggestion_id=s["id"], decision="approve", reviewed_by=uuid.uuid4(),
-                               note=None, correlation_id="c")
+                               note=None, message_id="c")
     assert one(conn, "SELECT status FROM hook_suggestions WHERE id = %s", s["id"]) == "pending"
     with pytest.raises(ReviewRefused, match="decision must be 'approve' or 'reject'"):
         review_hook_suggestion(pool, suggestion_id=s["id"], decision="maybe", reviewed_by=uuid.uuid4(),  # type: ignore[arg-type]
-                               note=None, correlation_id="c")
+                               note=None, message_id="c")

@@ -25,7 +25,7 @@ def test_posted_and_winner_counts_from_the_videos(conn, pool):
               for text in ("Stop scrolling!", "STOP SCROLLING", "stop, scrolling 🛑", "Something else")]
     draft = posted_video(conn, script_text="Stop scrolling", status="EDITED")
     for video in videos + [draft]:
-        extract_hook_suggestions(pool, video_id=video, correlation_id="c")
+        extract_hook_suggestions(pool, video_id=video, message_id="c")
     conn.execute("UPDATE videos SET recording_status = 'EDITED' WHERE id = %s", (videos[2],))  # unposted since
     for video in (videos[0], videos[3]):
         insert(conn, "video_events", video_id=video, event_type="marked_winner", actor="admin")
@@ -33,7 +33,7 @@ def test_posted_and_winner_counts_from_the_videos(conn, pool):
     library = one(conn, "SELECT script_library_id FROM videos WHERE id = %s", videos[0])
     conn.execute("UPDATE videos SET script_library_id = %s WHERE id = ANY(%s)", (library, [videos[1], draft]))
 
-    result = rollup_hook_stats(pool, correlation_id="corr")
+    result = rollup_hook_stats(pool, message_id="corr")
 
     assert counts(conn, "proven_hooks", "id = %s", hook["id"]) == (2, 1)
     assert counts(conn, "proven_hooks", "id = %s", unused["id"]) == (0, 0)
@@ -45,11 +45,11 @@ def test_posted_and_winner_counts_from_the_videos(conn, pool):
     assert result.scripts_updated == 2
     [audit] = conn.execute("SELECT * FROM audit_log WHERE event_type = 'job.rollup_hook_stats'").fetchall()
     assert audit["details"] == {"proven_hooks_updated": 2, "scripts_updated": 2}
-    assert audit["correlation_id"] == "corr"
+    assert audit["correlation_id"] == audit["message_id"] == "corr"
 
 
 def test_a_second_rollup_writes_nothing(conn, pool):
     insert(conn, "proven_hooks", brand_name="Glow", hook_type="spoken", hook_text="Hook",
            hook_hash=hook_hash("hook"), posted_count=3)
-    assert rollup_hook_stats(pool, correlation_id="c1").proven_hooks_updated == 1
-    assert rollup_hook_stats(pool, correlation_id="c2").proven_hooks_updated == 0
+    assert rollup_hook_stats(pool, message_id="c1").proven_hooks_updated == 1
+    assert rollup_hook_stats(pool, message_id="c2").proven_hooks_updated == 0

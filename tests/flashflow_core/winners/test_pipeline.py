@@ -172,13 +172,14 @@ def test_rescue_resends_quiet_rows_but_leaves_stages_with_a_backlog_alone(pipeli
     pipeline.run_stage(Stage.FETCH, transcribing, "m")
     conn.execute("UPDATE reference_videos SET updated_at = now() - interval '1 hour'")
 
-    rescue = find_stuck(pipeline.pool, quiet_s=600, max_resends=2, batch=10, correlation_id="c",
+    rescue = find_stuck(pipeline.pool, quiet_s=600, max_resends=2, batch=10, message_id="c",
                         skip_stages=[Stage.TRANSCRIBE])
-    assert rescue.resend == [(fetching, Stage.FETCH)] and rescue.failed == []
+    assert [(r.reference_id, r.stage) for r in rescue.resend] == [(fetching, Stage.FETCH)] and rescue.failed == []
+    assert rescue.resend[0].correlation_id == _row(conn, fetching)["correlation_id"]
 
     for _ in range(2):
         conn.execute("UPDATE reference_videos SET updated_at = now() - interval '1 hour'")
-        find_stuck(pipeline.pool, quiet_s=600, max_resends=2, batch=10, correlation_id="c",
+        find_stuck(pipeline.pool, quiet_s=600, max_resends=2, batch=10, message_id="c",
                    skip_stages=[Stage.TRANSCRIBE])
     row = _row(conn, fetching)
     assert row["status"] == "failed" and "no progress after 2 resends" in row["error_message"]

@@ -1,10 +1,24 @@
-"""The state machine's tables agree with each other: every move the stages, retry and attach
-make is one the transition table allows, and final statuses lead nowhere but retry."""
+"""The state machine is one table: the moves the code carries out are the moves `ALLOWED` is
+derived from, every stage's moves fit together, and no product code spells a status itself."""
 
 from __future__ import annotations
 
+import ast
+import re
+from pathlib import Path
+
 from flashflow_core.winners.states import (
+    ABANDON,
+    ALLOWED,
+    ATTACH_FILE,
+    ATTACH_TRANSCRIPT,
+    CLAIM,
+    FAIL,
     FINAL,
+    FINISH,
+    MOVES,
+    NEXT_STAGE,
+    RETRY,
     RETRY_STATUS,
     STAGE_FOR_STATUS,
     STAGE_LEADS_TO,
@@ -14,29 +28,98 @@ from flashflow_core.winners.states import (
     Stage,
     can_move,
 )
+from tests.conftest import ROOT
 
 S = ReferenceStatus
 
 
-def test_every_stage_move_is_allowed():
+def test_allowed_is_exactly_the_moves():
+    pairs = {(source, m.target) for m in MOVES for source in m.sources if source != m.target}
+    assert {(s, t) for s, targets in ALLOWED.items() for t in targets} == pairs
+    assert len({m.name for m in MOVES}) == len(MOVES)
+
+
+def test_every_stage_move_fits_the_stage_table():
     for stage in Stage:
-        works_in, leads_to = STAGE_WORKS_IN[stage], STAGE_LEADS_TO[stage]
-        for start in STAGE_STARTS_FROM[stage]:
-            assert start == works_in or can_move(start, works_in), (stage, start)
-            assert STAGE_FOR_STATUS[start] == stage
-        assert can_move(works_in, leads_to) and can_move(works_in, S.FAILED)
+        claim, finish, fail = CLAIM[stage], FINISH[stage], FAIL[stage]
+        assert claim.sources == STAGE_STARTS_FROM[stage] and claim.target == STAGE_WORKS_IN[stage]
+        assert finish.sources == fail.sources == (STAGE_WORKS_IN[stage],)
+        assert finish.target == STAGE_LEADS_TO[stage] and fail.target == S.FAILED
+        assert all(STAGE_FOR_STATUS[s] == stage for s in claim.sources)
+        following = NEXT_STAGE[stage]
+        assert finish.target in (CLAIM[following].sources if following else FINAL)
+        assert RETRY[stage].target == RETRY_STATUS[stage] and RETRY[stage].target in CLAIM[stage].sources
+        assert finish.fresh and RETRY[stage].fresh and not claim.fresh and not fail.fresh
 
 
-def test_retry_and_attach_moves_are_allowed():
-    for status in RETRY_STATUS.values():
-        assert can_move(S.FAILED, status)
-    for start in (S.QUEUED, S.NEEDS_FILE, S.FAILED):
-        assert can_move(start, S.NEEDS_TRANSCRIPTION)  # attach-file
-    for start in (S.QUEUED, S.NEEDS_FILE, S.NEEDS_TRANSCRIPTION, S.FAILED):
-        assert can_move(start, S.PROCESSING)  # attach-transcript
+def test_people_and_the_rescue_move_rows_only_where_the_table_says():
+    assert ATTACH_FILE.target == STAGE_LEADS_TO[Stage.FETCH]
+    assert ATTACH_TRANSCRIPT.target == STAGE_LEADS_TO[Stage.TRANSCRIBE]
+    assert ATTACH_FILE.allows(S.FAILED, Stage.FETCH) and not ATTACH_FILE.allows(S.FAILED, Stage.EXTRACT)
+    assert not ATTACH_FILE.allows(S.READY) and not ATTACH_TRANSCRIPT.allows(S.PROCESSING)
+    assert set(ABANDON.sources) == set(STAGE_FOR_STATUS) and ABANDON.target == S.FAILED and not ABANDON.fresh
 
 
 def test_ready_is_the_end_and_nothing_skips_back():
-    assert not any(can_move(S.READY, other) for other in S)
+    assert ALLOWED[S.READY] == frozenset()
     assert FINAL == {S.READY, S.FAILED}
     assert not can_move(S.PROCESSING, S.NEEDS_FILE) and not can_move(S.NEEDS_TRANSCRIPTION, S.QUEUED)
+    assert can_move(S.FAILED, S.QUEUED) and can_move(S.QUEUED, S.PROCESSING)
+
+
+# ---- statuses are spelled only in states.py ----------------------------------------------------------
+
+PRODUCT_DIRS = ("flashflow_core", "jobs", "workers", "bench")
+STATUSES = [str(s) for s in S]
+SQL_LITERAL = re.compile(r"'(" + "|".join(STATUSES) + r")'")
+# Words that are only ever statuses; "ready" and "failed" also name outcomes, so for those only
+# comparisons and SQL count.
+STATUS_ONLY_WORDS = {str(s) for s in S if s not in FINAL}
+
+
+def _product_files(suffix: str) -> list[Path]:
+    files = []
+    for folder in PRODUCT_DIRS:
+        for path in (ROOT / folder).rglob(f"*{suffix}"):
+            if "migrations" in path.parts or path.name == "states.py":
+                continue
+            files.append(path)
+    return files
+
+
+def status_literals(path: Path, root: Path = ROOT) -> list[str]:
+    """Where `path` spells a status itself: `file:line: text`."""
+    text = path.read_text(encoding="utf-8")
+    found = []
+    if path.suffix == ".sql":
+        for number, line in enumerate(text.splitlines(), 1):
+            if SQL_LITERAL.search(line.split("--")[0]):
+                found.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
+        return found
+    for node in ast.walk(ast.parse(text)):
+        spelled = None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if node.value in STATUS_ONLY_WORDS or SQL_LITERAL.search(node.value):
+                spelled = node.value
+        elif isinstance(node, ast.Compare):
+            spelled = next((c.value for c in [node.left, *node.comparators]
+                            if isinstance(c, ast.Constant) and c.value in STATUSES), None)
+        if spelled is not None:
+            found.append(f"{path.relative_to(root)}:{node.lineno}: {spelled!r}")
+    return found
+
+
+def test_no_product_code_spells_a_status():
+    found = [hit for path in _product_files(".sql") + _product_files(".py") for hit in status_literals(path)]
+    assert found == [], "statuses come from flashflow_core/winners/states.py:\n" + "\n".join(found)
+
+
+def test_the_scan_finds_a_spelled_status(tmp_path):
+    sample_sql = ROOT / "flashflow_core" / "winners" / "queries.sql"
+    assert status_literals(sample_sql) == []
+    bad_py = tmp_path / "bad.py"
+    bad_py.write_text('done = row["status"] == "ready"\nq = "SELECT 1 WHERE status = \'failed\'"\nx = "queued"\n')
+    bad_sql = tmp_path / "bad.sql"
+    bad_sql.write_text("-- 'ready' in a comment is fine\nSELECT 1 WHERE status <> 'processing';\n")
+    assert len(status_literals(bad_py, tmp_path)) == 3
+    assert len(status_literals(bad_sql, tmp_path)) == 1
