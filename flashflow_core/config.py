@@ -2,6 +2,9 @@
 
 `DATABASE_URL` and `REDIS_URL` keep their conventional names; everything else is `FLASHFLOW_*`.
 An unknown `FLASHFLOW_*` variable or a bad value is refused with a message naming the variable.
+A setting whose name says key, token, secret or password (or one marked
+`json_schema_extra={"secret": True}`) is a secret: it is shown only as `****`, and its value, like
+every password in a URL setting, is hidden from all output and logs (`flashflow_core.redaction`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from flashflow_core.redaction import redact, redact_setting, remember_settings
 
 ENV_PREFIX = "FLASHFLOW_"
 
@@ -185,6 +190,10 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return url
 
+    def model_post_init(self, context: object) -> None:
+        """Remember this object's secrets, so redaction hides them wherever they turn up."""
+        remember_settings(self)
+
     @property
     def media_root(self) -> Path:
         """Root folder of stored media."""
@@ -212,8 +221,8 @@ def describe_error(exc: ValidationError) -> str:
     for err in exc.errors():
         name = _env_name(err["loc"])
         got = err.get("input")
-        shown = f" (got {got!r})" if isinstance(got, (str, int, float)) else ""
-        lines.append(f"{name}: {err['msg']}{shown}")
+        shown = f" (got {redact_setting(name, got)!r})" if isinstance(got, (str, int, float)) else ""
+        lines.append(redact(f"{name}: {err['msg']}{shown}"))
     return "invalid configuration:\n  " + "\n  ".join(lines)
 
 

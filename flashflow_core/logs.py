@@ -1,4 +1,7 @@
-"""Structured logging: one JSON object per line, carrying the fields passed in `extra`."""
+"""Structured logging: one JSON object per line, carrying the fields passed in `extra`.
+
+Every line, its fields and any traceback pass through `flashflow_core.redaction.redact`, so a
+URL with a password or a secret setting's value never reaches a log."""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+
+from flashflow_core.redaction import redact
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
 
@@ -18,14 +23,14 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "event": record.getMessage(),
+            "event": redact(record.getMessage()),
         }
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
-                event[key] = value
+                event[key] = _redacted(value)
         if record.exc_info:
-            event["exc"] = self.formatException(record.exc_info)
-        return json.dumps(event, default=str)
+            event["exc"] = redact(self.formatException(record.exc_info))
+        return json.dumps(event, default=lambda v: redact(str(v)))
 
 
 class TextFormatter(logging.Formatter):
@@ -39,7 +44,19 @@ class TextFormatter(logging.Formatter):
         text = f"{base} {fields}".rstrip()
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
-        return text
+        return redact(text)
+
+
+def _redacted(value: object) -> object:
+    """A log field with secrets redacted inside strings, lists and dicts (before JSON escaping,
+    so a secret with a quote or backslash in it is still recognised)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_redacted(v) for v in value]
+    return value
 
 
 def setup_logging(level: str = "INFO", fmt: str = "json") -> None:

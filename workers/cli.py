@@ -16,6 +16,7 @@ from rich.console import Console
 from flashflow_core.config import ConfigError, Settings, load_settings
 from flashflow_core.embedded.common import ServiceError
 from flashflow_core.logs import setup_logging
+from flashflow_core.redaction import install_excepthooks, redact
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -68,17 +69,17 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
         overrides = {"log_format": args.log_format} if args.log_format else {}
         settings = load_settings(**overrides)
     except ConfigError as exc:
-        print(f"flashflow: {exc}", file=sys.stderr)
+        print(f"flashflow: {redact(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     setup_logging(settings.log_level, settings.log_format)
     ctx = Context(settings, console)
     try:
         return int(args.handler(args, ctx) or EXIT_OK)
     except ConfigError as exc:
-        ctx.err.print(f"flashflow: {exc}", markup=False)
+        ctx.err.print(f"flashflow: {redact(str(exc))}", markup=False)
         return EXIT_USAGE
     except ServiceError as exc:
-        ctx.err.print(f"flashflow: embedded servers: {exc}", markup=False)
+        ctx.err.print(f"flashflow: embedded servers: {redact(str(exc))}", markup=False)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
@@ -86,6 +87,7 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
 
 def run() -> None:
     """Console-script entry point."""
+    install_excepthooks()
     sys.exit(main())
 
 

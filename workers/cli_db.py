@@ -6,9 +6,11 @@ import argparse
 
 import psycopg
 from rich.table import Table
+from rich.text import Text
 
 from flashflow_core.config import Settings
 from flashflow_core.db.migrate import MigrationError, migrate
+from flashflow_core.redaction import redact, redact_setting
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,7 +31,7 @@ def cmd_migrate(args: argparse.Namespace, ctx) -> int:
         ctx.err.print(f"flashflow migrate: {exc}", markup=False)
         return 1
     except psycopg.Error as exc:
-        ctx.err.print(f"flashflow migrate: database error: {exc}", markup=False)
+        ctx.err.print(f"flashflow migrate: database error: {redact(str(exc))}", markup=False)
         return 1
     for m in applied:
         ctx.console.print(f"applied {m.filename}", markup=False)
@@ -38,14 +40,14 @@ def cmd_migrate(args: argparse.Namespace, ctx) -> int:
 
 
 def cmd_config(args: argparse.Namespace, ctx) -> int:
-    """Print each setting with its environment variable and current value (secrets hidden)."""
+    """Print each setting with its environment variable and current value (secrets as ****, URLs
+    without their passwords)."""
     table = Table("variable", "value", "description")
     for name, field in Settings.model_fields.items():
         alias = field.validation_alias
         env = alias.choices[0] if alias is not None else f"FLASHFLOW_{name.upper()}"
-        value = getattr(ctx.base_settings, name)
-        if "key" in name and value:
-            value = "****"
-        table.add_row(str(env), str(value), field.description or "")
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else None
+        value = redact_setting(name, getattr(ctx.base_settings, name), extra)
+        table.add_row(str(env), Text(value), field.description or "")
     ctx.console.print(table)
     return 0

@@ -10,6 +10,8 @@ import time
 import psycopg
 import redis
 
+from flashflow_core.redaction import redact
+
 EXIT_OK, EXIT_UNHEALTHY = 0, 1
 
 
@@ -62,7 +64,7 @@ def cmd_healthcheck(args: argparse.Namespace, ctx) -> int:
     """Check Postgres and Redis answer; with --worker, that this machine's worker beats. Exit 0 or 1."""
     found = problems(ctx.base_settings, args.worker, args.max_age)
     for line in found:
-        ctx.err.print(f"unhealthy: {line}", markup=False)
+        ctx.err.print(f"unhealthy: {redact(line)}", markup=False)
     if not found:
         ctx.console.print("healthy", markup=False)
     return EXIT_UNHEALTHY if found else EXIT_OK

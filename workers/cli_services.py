@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flashflow_core.ops.doctor import healthy, run_checks
+from flashflow_core.redaction import redact, redact_url
 from flashflow_core.embedded.services import (
     ENV_NAME,
     SETTING,
@@ -72,7 +73,7 @@ def cmd_up(args: argparse.Namespace, ctx) -> int:
     """Start the embedded servers for unset URLs (or find them running); print every URL."""
     settings = ctx.settings
     for name, field in SETTING.items():
-        ctx.console.print(f"{ENV_NAME[name]}={getattr(settings, field)}", markup=False)
+        ctx.console.print(f"{ENV_NAME[name]}={redact_url(getattr(settings, field))}", markup=False)
     return 0
 
 
@@ -87,7 +88,8 @@ def cmd_status(args: argparse.Namespace, ctx) -> int:
     """Show where each service is and whether it answers."""
     statuses = services_status(ctx.base_settings)
     if args.json:
-        rows = [{**asdict(s), "data_dir": str(s.data_dir) if s.data_dir else None} for s in statuses]
+        rows = [{**asdict(s), "url": redact_url(s.url), "data_dir": str(s.data_dir) if s.data_dir else None}
+                for s in statuses]
         ctx.console.print(json.dumps(rows), markup=False, highlight=False)
     else:
         table = Table("service", "kind", "url", "running", "pid", "version", "data dir")
@@ -95,7 +97,7 @@ def cmd_status(args: argparse.Namespace, ctx) -> int:
             table.add_row(
                 s.name,
                 s.kind,
-                Text(s.url or "-"),
+                Text(redact_url(s.url) or "-"),
                 "yes" if s.running else "no",
                 str(s.pid) if s.pid else "-",
                 Text(s.version or "-"),
@@ -112,7 +114,7 @@ def cmd_doctor(args: argparse.Namespace, ctx) -> int:
         try:
             settings = ctx.settings
         except ServiceError as exc:
-            ctx.err.print(f"flashflow doctor: embedded servers: {exc}", markup=False)
+            ctx.err.print(f"flashflow doctor: embedded servers: {redact(str(exc))}", markup=False)
     checks = run_checks(settings or find_services(ctx.base_settings))
     table = Table("check", "status", "version", "detail", "required")
     for check in checks:

@@ -21,6 +21,7 @@ from rich.live import Live
 from rich.table import Table
 
 from flashflow_core.db.migrate import migrate
+from flashflow_core.redaction import redact_url
 from flashflow_core.winners.states import FINAL, ReferenceStatus
 from flashflow_core.winners.submit import ReferenceSubmission
 
@@ -68,7 +69,8 @@ def run_demo(ctx, timeout_s: float = 300) -> int:
     settings = ctx.settings
     if "127.0.0.1" not in settings.fetch_allow_hosts:
         settings = settings.model_copy(update={"fetch_allow_hosts": [*settings.fetch_allow_hosts, "127.0.0.1"]})
-    ctx.console.print(f"Postgres {settings.database_url}\nRedis    {settings.redis_url}", markup=False)
+    ctx.console.print(f"Postgres {redact_url(settings.database_url)}\nRedis    {redact_url(settings.redis_url)}",
+                      markup=False)
     applied = migrate(settings.database_url)
     ctx.console.print(f"migrations: {len(applied)} applied now, database up to date")
     samples = sample_videos()

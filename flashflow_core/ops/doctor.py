@@ -20,6 +20,7 @@ from flashflow_core.db import migrate
 from flashflow_core.config import ConfigError, Settings
 from flashflow_core.embedded.postgres import server_version as postgres_version
 from flashflow_core.embedded.valkey import server_version as redis_version
+from flashflow_core.redaction import redact, redact_url
 
 @dataclass(frozen=True)
 class Check:
@@ -54,7 +55,7 @@ def check_postgres(settings: Settings) -> list[Check]:
         with psycopg.connect(settings.database_url, connect_timeout=3, autocommit=True) as conn:
             waiting = migrate.pending(conn)
     except psycopg.Error as exc:
-        return [Check("postgres", False, detail=f"cannot connect: {str(exc).strip()}")]
+        return [Check("postgres", False, detail=f"cannot connect: {redact(str(exc).strip())}")]
     except migrate.MigrationError as exc:
         return [Check("postgres", True, version), Check("migrations", False, detail=str(exc))]
     known = len(migrate.discover())
@@ -63,7 +64,7 @@ def check_postgres(settings: Settings) -> list[Check]:
     else:
         pending_detail = f"none of {known} pending"
     return [
-        Check("postgres", True, version, _redact(settings.database_url)),
+        Check("postgres", True, version, redact_url(settings.database_url)),
         Check("migrations", not waiting, detail=pending_detail),
     ]
 
@@ -73,9 +74,9 @@ def check_redis(settings: Settings) -> list[Check]:
     if not settings.redis_url:
         return [Check("redis", False, detail="REDIS_URL unset and no embedded server running")]
     try:
-        return [Check("redis", True, redis_version(settings.redis_url), _redact(settings.redis_url))]
+        return [Check("redis", True, redis_version(settings.redis_url), redact_url(settings.redis_url))]
     except redis.RedisError as exc:
-        return [Check("redis", False, detail=f"cannot connect: {exc}")]
+        return [Check("redis", False, detail=f"cannot connect: {redact(str(exc))}")]
 
 
 def _ffmpeg_version(exe: str) -> str:
@@ -210,13 +211,3 @@ def run_checks(settings: Settings) -> list[Check]:
     for check in CHECKS:
         rows.extend(check(settings))
     return rows
-
-
-def _redact(url: str) -> str:
-    """A URL without its password."""
-    scheme, sep, rest = url.partition("://")
-    if "@" not in rest:
-        return url
-    credentials, _, host = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}{sep}{user}{'@' if user else ''}{host}" if ":" in credentials else url
