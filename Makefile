@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-embedded services-down doctor fixtures bench clean
+.PHONY: install browser demo test test-embedded services-down doctor fixtures bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,14 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/flashflow demo
 
+## browser: a Chromium for the console's browser tests: the system one (Debian's `chromium`), else Playwright's
+browser: install
+	@if [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1; then :; \
+	else $(BIN)/python -m playwright install chromium || \
+	  echo "make: no Chromium (apt-get install chromium); the console's browser tests will skip"; fi
+
 ## test: the whole suite (system servers when DATABASE_URL/REDIS_URL are set, else embedded ones)
-test: install
+test: install browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## test-embedded: the schema and embedded-server tests against the embedded servers

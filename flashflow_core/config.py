@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from flashflow_core.redaction import redact, redact_setting, remember_settings
@@ -159,6 +159,16 @@ class Settings(BaseSettings):
     metrics_port: int = Field(default=0, ge=0, le=65535, description="0 disables the Prometheus endpoint.")
     metrics_addr: str = Field(default="0.0.0.0", description="Address the Prometheus endpoint listens on.")
     schedules_file: Path = Path("schedules.yaml")
+
+    # The operator console (`flashflow console`, docs/console.md).
+    console_host: str = Field(default="127.0.0.1", description="Address the console listens on; anything but "
+                              "loopback needs FLASHFLOW_CONSOLE_TOKEN.")
+    console_port: int = Field(default=8484, ge=1, le=65535, description="Port the console listens on.")
+    console_token: SecretStr | None = Field(
+        default=None, description="Console sign-in: one SECRET, or NAME:SECRET pairs separated by commas (secrets "
+        "of 16+ characters); the audit trail names console:NAME. Unset: loopback only, no sign-in.")
+    console_root_path: str = Field(default="", description="Path prefix when a reverse proxy serves the console "
+                                   "under a sub-path (e.g. /console).")
 
     @field_validator("fetch_allow_hosts", "fetch_allowed_extractors", mode="before")
     @classmethod

@@ -61,6 +61,11 @@ def first_run_time(entry: ScheduleEntry, now: datetime) -> datetime | None:
     return latest_tick(entry, now) or entry.trigger.get_next_fire_time(None, now)
 
 
+def scheduler_identity() -> str:
+    """How a scheduler process names itself in the fire ledger and its lock session: host:pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 class Scheduler:
     """Sends ticks for `entries` while it holds the leader lock; stands by otherwise."""
 
@@ -74,7 +79,7 @@ class Scheduler:
         self.lock = lock
         self.standby_poll_s = standby_poll_s
         self.retry_s = retry_s
-        self.identity = identity or f"{socket.gethostname()}:{os.getpid()}"
+        self.identity = identity or scheduler_identity()
         self.active = threading.Event()
         self._stop = threading.Event()
 
@@ -187,8 +192,9 @@ def run_scheduler(settings: Settings, schedules_path: Path | None = None, standb
         signal.signal(sig, lambda *_: stop.set())
     pool = make_pool(settings, name="flashflow-scheduler")
     try:
-        scheduler = Scheduler(entries, actors, pool, LeaderLock(settings.database_url or ""),
-                              standby_poll_s=standby_poll_s)
+        identity = scheduler_identity()
+        scheduler = Scheduler(entries, actors, pool, LeaderLock(settings.database_url or "", identity=identity),
+                              standby_poll_s=standby_poll_s, identity=identity)
         log.info("scheduler started", extra={"schedules": sorted(scheduler.entries), "scheduler": scheduler.identity})
         scheduler.run(stop)
     finally:

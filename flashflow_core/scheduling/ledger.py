@@ -40,6 +40,20 @@ def last_fires(conn: psycopg.Connection) -> dict[str, dict[str, Any]]:
     return {row["schedule"]: row for row in rows}
 
 
+def recent_fires(conn: psycopg.Connection, per_schedule: int = 5) -> dict[str, list[dict[str, Any]]]:
+    """{schedule: its latest `per_schedule` ledger rows, newest first}."""
+    fires: dict[str, list[dict[str, Any]]] = {}
+    for row in conn.execute(Q["recent_fires"], {"per_schedule": per_schedule}):
+        fires.setdefault(row["schedule"], []).append(row)
+    return fires
+
+
+def leader(conn: psycopg.Connection, key: int = SCHEDULER_LOCK_KEY) -> dict[str, Any] | None:
+    """The session of the active scheduler (pid, application_name naming its host:pid, client_addr,
+    backend_start), or None when no scheduler is active."""
+    return conn.execute(Q["leader"], {"hi": key >> 32, "lo": key & 0xFFFFFFFF}).fetchone()
+
+
 def prune_fires(conn: psycopg.Connection, keep_s: float) -> int:
     """Delete ledger rows older than `keep_s` seconds; return how many."""
     return conn.execute(Q["prune_fires"], {"keep_s": keep_s}).rowcount
@@ -48,9 +62,11 @@ def prune_fires(conn: psycopg.Connection, keep_s: float) -> int:
 class LeaderLock:
     """The advisory lock that makes one scheduler the active one, on a connection of its own."""
 
-    def __init__(self, database_url: str, key: int = SCHEDULER_LOCK_KEY) -> None:
+    def __init__(self, database_url: str, key: int = SCHEDULER_LOCK_KEY, identity: str | None = None) -> None:
         self._url = database_url
         self._key = key
+        # The lock's session names its holder, so `leader()` (the console) can say who leads.
+        self._application_name = f"flashflow-scheduler {identity}"[:63] if identity else "flashflow-scheduler"
         self._conn: psycopg.Connection | None = None
 
     def try_acquire(self) -> bool:
@@ -58,7 +74,7 @@ class LeaderLock:
         try:
             if self._conn is None or self._conn.closed:
                 self._conn = psycopg.connect(
-                    self._url, autocommit=True, row_factory=dict_row, application_name="flashflow-scheduler",
+                    self._url, autocommit=True, row_factory=dict_row, application_name=self._application_name,
                     connect_timeout=10, keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3)
             row = self._conn.execute(Q["try_lock"], {"key": self._key}).fetchone()
             return bool(row and row["locked"])

@@ -20,3 +20,21 @@ SELECT pg_try_advisory_lock(%(key)s) AS locked;
 
 -- name: unlock
 SELECT pg_advisory_unlock(%(key)s) AS unlocked;
+
+-- name: recent_fires
+-- The latest `per_schedule` ledger rows of each schedule, newest first.
+SELECT schedule, fire_time, actor, message_id, scheduler, enqueued_at
+FROM (SELECT f.*, row_number() OVER (PARTITION BY schedule ORDER BY fire_time DESC) AS n
+      FROM public.flashflow_schedule_fires f) ranked
+WHERE n <= %(per_schedule)s
+ORDER BY schedule, fire_time DESC;
+
+-- name: leader
+-- The session holding the scheduler lock in this database. A bigint advisory lock shows in pg_locks
+-- as classid = its high 32 bits, objid = its low 32 bits, objsubid = 1.
+SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, a.backend_start
+FROM pg_locks l
+JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+  AND l.classid::bigint = %(hi)s AND l.objid::bigint = %(lo)s
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database());

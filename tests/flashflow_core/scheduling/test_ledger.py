@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import psycopg
 
-from flashflow_core.scheduling.ledger import LeaderLock, claim_fire, last_fires, prune_fires
+from flashflow_core.scheduling.ledger import LeaderLock, claim_fire, last_fires, leader, prune_fires, recent_fires
 from tests.flashflow_core.job_rows import one
 
 TICK = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
@@ -82,3 +82,24 @@ def test_one_leader_at_a_time_and_the_lock_goes_with_the_session(db_url):
     finally:
         a.release()
         b.release()
+
+
+def test_leader_names_the_session_holding_the_lock_and_recent_fires_are_newest_first(conn, db_url):
+    key = (7 << 32) + 4_000_000_001  # high and low halves both used, low one above 2**31
+    lock = LeaderLock(db_url, key=key, identity="host-a:4242")
+    try:
+        assert leader(conn, key) is None
+        assert lock.try_acquire()
+        found = leader(conn, key)
+        assert found is not None and found["application_name"] == "flashflow-scheduler host-a:4242"
+        assert leader(conn, key + 1) is None
+    finally:
+        lock.release()
+    assert leader(conn, key) is None
+
+    for minute in range(4):
+        claim_fire(conn, schedule="s", fire_time=TICK.replace(minute=minute), actor="a", message_id=f"m{minute}",
+                   scheduler="one")
+    claim_fire(conn, schedule="t", fire_time=TICK, actor="a", message_id="t0", scheduler="one")
+    fires = recent_fires(conn, per_schedule=2)
+    assert {name: [f["message_id"] for f in rows] for name, rows in fires.items()} == {"s": ["m3", "m2"], "t": ["t0"]}

@@ -1,0 +1,113 @@
+"""What every page shares: the console's state (settings, pool, Redis, storage, broker), rendering a
+template with the signed-in user and CSRF token, and one-shot notices after an action."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from psycopg_pool import ConnectionPool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.templating import Jinja2Templates
+
+from flashflow_console.auth import Auth
+from flashflow_core.adapters.base import Storage
+from flashflow_core.config import Settings
+from flashflow_core.ops.dlq import DeadLetterQueues
+from flashflow_core.ops.queue_pause import QueuePauses
+from flashflow_core.ops.redis_keys import base_queue
+from jobs.boot import boot
+from jobs.runtime import Runtime
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(env=jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True))
+
+
+class ConsoleState:
+    """Per-process resources of the console; built once when the app is."""
+
+    def __init__(self, settings: Settings, auth: Auth, runtime: Runtime | None = None) -> None:
+        self.settings = settings
+        self.auth = auth
+        # Retry and attach send stage messages through the same boot as the CLI. A caller that has
+        # booted already (a test beside its worker) passes its runtime, and keeps closing it.
+        self._owns_runtime = runtime is None
+        self.runtime = runtime or boot(settings)
+        self.queues = sorted({base_queue(q) for q in self.runtime.broker.get_declared_queues()})
+        self.upload_limit_bytes = int(settings.fetch_max_filesize_mb * 1_000_000)
+
+    @property
+    def pool(self) -> ConnectionPool:
+        return self.runtime.pool
+
+    @property
+    def storage(self) -> Storage:
+        return self.runtime.tools.storage
+
+    @cached_property
+    def dlq(self) -> DeadLetterQueues:
+        return DeadLetterQueues(self.runtime.redis, self.settings.broker_namespace)
+
+    @cached_property
+    def pauses(self) -> QueuePauses:
+        return QueuePauses(self.runtime.redis, self.settings.broker_namespace)
+
+    def close(self) -> None:
+        if self._owns_runtime:
+            self.runtime.close()
+
+
+def state(request: Request) -> ConsoleState:
+    return request.app.state.console
+
+
+def path(request: Request, name: str, /, **params: Any) -> str:
+    """The path (with the proxy's root path) of a named route."""
+    return request.url_for(name, **{k: str(v) for k, v in params.items()}).path
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A page or fragment, with what every template uses."""
+    notice = request.state.session.pop("notice", None)
+    if notice is not None:
+        request.state.session_changed = True
+    return templates.TemplateResponse(request, template, {
+        "user": request.state.user, "csrf": request.state.session["csrf"], "notice": notice,
+        "signed_in": state(request).auth.required, "now": datetime.now(UTC),
+        "path": lambda name, /, **params: path(request, name, **params), **context,
+    }, status_code=status_code)
+
+
+def done(request: Request, target: str, text: str, ok: bool = True) -> RedirectResponse:
+    """After an action: show `text` once on the next page, and go there (POST-redirect-GET)."""
+    request.state.session["notice"] = {"text": text, "ok": ok}
+    request.state.session_changed = True
+    return RedirectResponse(target, status_code=303)
+
+
+def age(seconds: float | None) -> str:
+    """`42 s`, `3 min`, `2 h 5 min`, `3 d 4 h`."""
+    if seconds is None:
+        return ""
+    s = int(seconds)
+    if s < 120:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min"
+    if s < 86400:
+        return f"{s // 3600} h {s % 3600 // 60} min"
+    return f"{s // 86400} d {s % 86400 // 3600} h"
+
+
+def since(moment: datetime | None) -> str:
+    """How long ago `moment` was, as `age` spells it."""
+    return age((datetime.now(UTC) - moment).total_seconds()) if moment else ""
+
+
+templates.env.filters["age"] = age
+templates.env.filters["since"] = since
+templates.env.filters["utc"] = lambda m: m.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if m else ""

@@ -1,0 +1,126 @@
+"""Reading the Winners Bank for people: a filtered, paged list of rows, and everything about one row
+(its assets, transcript segments, hook package and the timeline of its audit events)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+from uuid import UUID
+
+from psycopg_pool import ConnectionPool
+
+from flashflow_core.adapters.base import Storage
+from flashflow_core.adapters.sites import ALIASES, site_of
+from flashflow_core.db.sql import load_queries
+from flashflow_core.winners.states import ReferenceStatus
+
+Q = load_queries("flashflow_core.winners", "browse.sql")
+W = load_queries("flashflow_core.winners", "queries.sql")
+_ID_PREFIX = re.compile(r"^[0-9a-f-]{4,36}$")
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """What a person narrowed the list to; None means any."""
+
+    status: ReferenceStatus | None = None
+    site: str | None = None
+    since: date | None = None
+    until: date | None = None  # inclusive: rows created on that day count
+    text: str | None = None  # part of the URL, or an id prefix
+
+
+@dataclass
+class Page:
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max((self.total + self.per_page - 1) // self.per_page, 1)
+
+
+def list_references(pool: ConnectionPool, where: ListFilter, page: int = 1, per_page: int = 50) -> Page:
+    """One page of rows matching `where`, newest first, with the number of matching rows."""
+    page = max(page, 1)
+    text = (where.text or "").strip() or None
+    prefix = text.lower() if text and _ID_PREFIX.match(text.lower()) else None
+    params = {
+        "status": str(where.status) if where.status else None,
+        "hosts": site_hosts(where.site) if where.site else None,
+        "host_suffix": f"%.{where.site.lower()}" if where.site else None,
+        "since": _day_start(where.since), "until": _day_start(where.until + timedelta(days=1)) if where.until else None,
+        "text": text, "id_prefix": prefix, "limit": per_page, "offset": (page - 1) * per_page,
+    }
+    with pool.connection() as conn:
+        rows = conn.execute(Q["list_references"], params).fetchall()
+    total = rows[0]["total"] if rows else 0
+    return Page(rows, total, page, per_page)
+
+
+def site_hosts(site: str) -> list[str]:
+    """The hosts `site_of` folds into `site` that a suffix match would miss (short-link hosts)."""
+    site = site.lower()
+    return [site, *(host for host, target in ALIASES.items() if target == site)]
+
+
+def sites(pool: ConnectionPool) -> list[str]:
+    """The sites rows come from, most rows first."""
+    with pool.connection() as conn:
+        hosts = conn.execute(Q["hosts"]).fetchall()
+    counts: dict[str, int] = {}
+    for row in hosts:
+        if row["host"]:
+            site = site_of(f"http://{row['host']}/")
+            counts[site] = counts.get(site, 0) + row["n"]
+    return sorted(counts, key=lambda s: (-counts[s], s))
+
+
+@dataclass
+class ReferenceStory:
+    """One row and all there is to show about it."""
+
+    row: dict[str, Any]
+    assets: dict[str, dict[str, Any]]
+    extract: dict[str, Any] | None
+    timeline: list[dict[str, Any]]
+    segments: list[dict[str, Any]] = field(default_factory=list)
+    transcript_language: str | None = None
+
+
+def reference_story(pool: ConnectionPool, storage: Storage, reference_id: UUID) -> ReferenceStory | None:
+    """The row, its assets, hook package, transcript segments and timeline; None when no such row."""
+    with pool.connection() as conn:
+        row = conn.execute(W["get_reference"], {"id": reference_id}).fetchone()
+        if row is None:
+            return None
+        assets = {a["asset_type"]: a for a in conn.execute(Q["assets"], {"id": reference_id})}
+        extract = conn.execute(Q["extract"], {"id": reference_id}).fetchone()
+        timeline = conn.execute(Q["timeline"], {"id": reference_id}).fetchall()
+    story = ReferenceStory(row, assets, extract, timeline)
+    transcript = assets.get("transcript")
+    if transcript and transcript["storage_path"] and storage.exists(transcript["storage_path"]):
+        try:
+            body = json.loads(storage.read_bytes(transcript["storage_path"]))
+            story.segments = [s for s in body.get("segments") or [] if isinstance(s, dict)]
+            story.transcript_language = body.get("language")
+        except (ValueError, AttributeError):
+            pass  # shown as the transcript text alone
+    return story
+
+
+def video_key(pool: ConnectionPool, reference_id: UUID) -> str | None:
+    """The storage key of a row's video, or None."""
+    with pool.connection() as conn:
+        assets = {a["asset_type"]: a for a in conn.execute(Q["assets"], {"id": reference_id})}
+    video = assets.get("mp4")
+    return video["storage_path"] if video else None
+
+
+def _day_start(day: date | None) -> datetime | None:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc) if day else None

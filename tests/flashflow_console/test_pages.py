@@ -1,0 +1,102 @@
+"""The console in a real headless Chromium, against real Postgres, Redis and a running worker with
+real rows (yt-dlp from a loopback server, Whisper tiny.en, rapidocr, the offline extractor)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from flashflow_core.scheduling.ledger import LeaderLock, claim_fire
+from flashflow_core.winners.submit import ReferenceSubmission
+from tests.conftest import FIXTURES, drain
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
+
+
+def enqueue(url: str) -> str:
+    from jobs.winners import enqueue_submission
+
+    return str(enqueue_submission(ReferenceSubmission(url=url, submitted_by="test")).id)
+
+
+def shoot(page: Page, folder, name: str) -> None:
+    """A screenshot of the page as a person sees it (docs/console.md shows these)."""
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def row_status(page: Page):
+    return page.locator("#row-status")
+
+
+def test_pages_show_real_rows_and_retry_and_upload_bring_failed_rows_to_ready(
+        broker, worker, media_server, console, page, conn, screenshots, settings):
+    shutil.copy(FIXTURES / "hook_speech_text.mp4", media_server.root / "hook.mp4")
+    ready_id = enqueue(media_server.url("files/hook.mp4"))
+    late_id = enqueue(media_server.url("files/late.mp4"))  # not there yet: 404, fails at fetch
+    gone_id = enqueue(media_server.url("files/gone.mp4"))  # never there: a person uploads the file
+    drain(broker, worker)
+    statuses = {r["id"]: r["status"] for r in conn.execute("SELECT id::text AS id, status FROM reference_videos")}
+    assert statuses == {ready_id: "ready", late_id: "failed", gone_id: "failed"}
+    lock = LeaderLock(settings.database_url, identity="sched-host:4242")  # the real leader lock, held here
+    assert lock.try_acquire()
+    claim_fire(conn, schedule="expire-assignments", fire_time=datetime.now(UTC).replace(microsecond=0),
+               actor="expire_assignments", message_id="m-1", scheduler="sched-host:4242")
+    try:
+        page.goto(console.url)
+        expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+        expect(page.get_by_role("link", name=re.compile(r"\b1 ready\b"))).to_be_visible()
+        expect(page.get_by_text("Leader: sched-host:4242")).to_be_visible()
+        expect(page.locator("#queue-fetch")).to_contain_text("fetch")
+        expect(page.get_by_text(re.compile(r"[1-9]\d* alive"))).to_be_visible()
+        shoot(page, screenshots, "overview")
+
+        page.get_by_role("link", name=re.compile(r"\b2 failed\b")).click()
+        expect(page).to_have_url(re.compile(r"/references\?status=failed$"))
+        expect(page.get_by_text("2 rows")).to_be_visible()
+        shoot(page, screenshots, "winners-bank")
+
+        page.get_by_role("link", name=f"Open row {late_id}").click()
+        expect(row_status(page)).to_contain_text("failed")
+        expect(page.locator("#row-error")).to_contain_text("404")
+        shutil.copy(FIXTURES / "speech_only.mp4", media_server.root / "late.mp4")
+        page.get_by_role("button", name="Retry").click()
+        expect(page.get_by_role("status")).to_contain_text("Retry sent")
+        expect(row_status(page)).to_contain_text("ready", timeout=120_000)  # htmx refreshes the row
+        expect(page.locator("table.timeline")).to_contain_text("reference.retried")
+
+        page.goto(console.at(f"/references/{gone_id}"))
+        expect(row_status(page)).to_contain_text("failed")
+        page.get_by_label("Video file").set_input_files(str(FIXTURES / "silent_text.mp4"))
+        page.get_by_role("button", name="Attach file").click()
+        expect(page.get_by_role("status")).to_contain_text("Attached silent_text.mp4")
+        expect(row_status(page)).to_contain_text("ready", timeout=120_000)
+
+        page.goto(console.at(f"/references/{ready_id}"))
+        expect(row_status(page)).to_contain_text("ready")
+        video = page.locator("video")
+        expect(video).to_be_visible()
+        page.wait_for_function("document.querySelector('video').readyState >= 1")  # metadata came through
+        assert page.evaluate("document.querySelector('video').duration") > 1
+        expect(page.locator("table.segments")).to_contain_text(re.compile("stop scrolling", re.I))
+        expect(page.locator("dl.pairs").last).to_contain_text("pattern_interrupt")
+        for event in ("reference.submitted", "reference.fetch.started", "reference.extract.done"):
+            expect(page.locator("table.timeline")).to_contain_text(event)
+        shoot(page, screenshots, "row")
+
+        for name, heading in (("queues", "Queues"), ("schedules", "Schedules"), ("dead-letters", "Dead letters")):
+            page.get_by_role("navigation", name="Main").get_by_role("link", name=heading).click()
+            expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        page.goto(console.at("/schedules"))
+        expect(page.get_by_role("row", name=re.compile("expire-assignments"))).to_contain_text("sched-host:4242")
+        shoot(page, screenshots, "schedules")
+    finally:
+        lock.release()
+
+    actors = {r["event_type"]: r["actor"] for r in conn.execute(
+        "SELECT event_type, actor FROM audit_log WHERE event_type IN ('reference.retried', 'reference.attached')")}
+    assert set(actors) == {"reference.retried", "reference.attached"}
+    assert all(a.startswith("console:") for a in actors.values()), actors

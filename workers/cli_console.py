@@ -1,0 +1,32 @@
+"""`flashflow console`: the operator console in the browser (docs/console.md)."""
+
+from __future__ import annotations
+
+import argparse
+
+EXIT_USAGE = 2
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("console", help="serve the operator console (queues, rows, dead letters, schedules)",
+                       description=cmd_console.__doc__)
+    p.add_argument("--host", help="address to listen on (env FLASHFLOW_CONSOLE_HOST, default 127.0.0.1); "
+                   "anything but loopback needs FLASHFLOW_CONSOLE_TOKEN")
+    p.add_argument("--port", type=int, help="port (env FLASHFLOW_CONSOLE_PORT, default 8484)")
+    p.set_defaults(handler=cmd_console)
+
+
+def cmd_console(args: argparse.Namespace, ctx) -> int:
+    """Serve the console: overview, Winners Bank rows, dead letters, queues and schedules, with the
+    actions an operator takes (retry, attach, cancel, requeue, purge, pause, run now), each audited
+    as console:NAME. Sign-in with FLASHFLOW_CONSOLE_TOKEN (NAME:SECRET pairs, or one SECRET)."""
+    from flashflow_console.server import ConsoleRefused, check_binding, serve
+
+    host = args.host or ctx.base_settings.console_host
+    port = args.port or ctx.base_settings.console_port
+    try:
+        check_binding(ctx.base_settings, host)  # before starting any embedded server
+    except ConsoleRefused as exc:
+        ctx.err.print(f"flashflow console: {exc}", markup=False)
+        return EXIT_USAGE
+    return serve(ctx.settings, host, port)
