@@ -3,6 +3,7 @@ token; every action needs the session's CSRF token; stored files only by row id.
 
 from __future__ import annotations
 
+import logging
 import re
 import urllib.error
 import urllib.parse
@@ -69,7 +70,11 @@ def test_cli_refuses_a_public_address_without_a_token_in_one_line(monkeypatch, c
 
     monkeypatch.delenv("FLASHFLOW_CONSOLE_TOKEN", raising=False)
     monkeypatch.setenv("FLASHFLOW_LOG_FORMAT", "text")
-    code = main(["console", "--host", "0.0.0.0", "--port", "8999"])
+    handlers = logging.getLogger().handlers[:]
+    try:
+        code = main(["console", "--host", "0.0.0.0", "--port", "8999"])
+    finally:  # main() points logging at this test's captured stderr, which closes after the test
+        logging.getLogger().handlers[:] = handlers
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1
     assert err.startswith("flashflow console: listening on 0.0.0.0 (not loopback) needs FLASHFLOW_CONSOLE_TOKEN")
