@@ -2,14 +2,13 @@
 
 Every declared actor is public unless it is listed in INTERNAL_ACTORS, so a new actor module
 is picked up by `python -m jobs.public` (and by the drift test) without being registered here.
-An actor's arguments are described by the model named in PAYLOAD_MODELS, or else by a model
+An actor's arguments are described by its model in PAYLOAD_MODELS, or else by a model
 built from its signature and type hints (`Annotated[int, Field(ge=1)]` constraints included).
 Defaults always come from the signature, because that is what the actor does when one is left out.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import json
 import typing
@@ -20,22 +19,25 @@ from typing import Any
 import dramatiq
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
+from flashflow_core.winners.submit import ReferenceSubmission
+from jobs import assignments, credits, hooks, winners
+
 # Sent only by the pipeline itself, each right after the stage before it committed.
 INTERNAL_ACTORS = frozenset({"fetch_reference", "transcribe_reference", "extract_reference"})
 
-# Actors whose arguments have a hand-written model ("module:Class"); field names must equal
-# the actor's parameter names (a test checks).
-PAYLOAD_MODELS: dict[str, str] = {
-    "enqueue_reference": "flashflow_core.winners.submit:ReferenceSubmission",
-    "rescue_stuck_references": "jobs.winners:RescuePayload",
-    "fetch_reference": "jobs.winners:ReferencePayload",
-    "transcribe_reference": "jobs.winners:ReferencePayload",
-    "extract_reference": "jobs.winners:ReferencePayload",
-    "expire_assignments": "jobs.assignments:ExpirePayload",
-    "renew_credits": "jobs.credits:RenewPayload",
-    "extract_hook_suggestions": "jobs.hooks:ExtractPayload",
-    "sweep_hook_suggestions": "jobs.hooks:SweepPayload",
-    "review_hook_suggestion": "jobs.hooks:ReviewPayload",
+# Actors whose arguments have a hand-written model; field names must equal the actor's parameter
+# names (a test checks).
+PAYLOAD_MODELS: dict[str, type[BaseModel]] = {
+    "enqueue_reference": ReferenceSubmission,
+    "rescue_stuck_references": winners.RescuePayload,
+    "fetch_reference": winners.ReferencePayload,
+    "transcribe_reference": winners.ReferencePayload,
+    "extract_reference": winners.ReferencePayload,
+    "expire_assignments": assignments.ExpirePayload,
+    "renew_credits": credits.RenewPayload,
+    "extract_hook_suggestions": hooks.ExtractPayload,
+    "sweep_hook_suggestions": hooks.SweepPayload,
+    "review_hook_suggestion": hooks.ReviewPayload,
 }
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -59,11 +61,8 @@ def _signature_model(fn: typing.Callable[..., Any]) -> type[BaseModel]:
 
 def arguments_model(actor: dramatiq.Actor) -> type[BaseModel]:
     """The pydantic model of `actor`'s arguments."""
-    target = PAYLOAD_MODELS.get(actor.actor_name)
-    if target is None:
-        return _signature_model(actor.fn)
-    module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)
+    model = PAYLOAD_MODELS.get(actor.actor_name)
+    return model if model is not None else _signature_model(actor.fn)
 
 
 def validate_arguments(actor: dramatiq.Actor, args: list[Any] | tuple[Any, ...], kwargs: dict[str, Any]) -> None:

@@ -7,17 +7,19 @@ more than once (the tests, `flashflow demo`) always sends through the broker it 
 
 from __future__ import annotations
 
-import importlib
+from types import ModuleType
 
 import dramatiq
 
-ACTOR_MODULES: tuple[str, ...] = ("jobs.winners", "jobs.assignments", "jobs.credits", "jobs.hooks")
+from jobs import assignments, credits, hooks, winners
+
+ACTOR_MODULES: tuple[ModuleType, ...] = (winners, assignments, credits, hooks)
 
 
 def declare_actors(broker: dramatiq.Broker) -> dict[str, dramatiq.Actor]:
     """Import the actor modules, declare each of their actors on `broker`, return {name: actor}."""
-    for name in ACTOR_MODULES:
-        for actor in vars(importlib.import_module(name)).values():
+    for module in ACTOR_MODULES:
+        for actor in vars(module).values():
             if isinstance(actor, dramatiq.Actor) and actor.broker is not broker:
                 actor.broker = broker
                 broker.declare_actor(actor)

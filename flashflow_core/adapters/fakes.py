@@ -1,4 +1,4 @@
-"""Instant stand-ins for the outside tools, selected by `FLASHFLOW_TOOLKIT=instant`.
+"""Instant stand-ins for the outside tools, selected by `FLASHFLOW_TOOLKIT=instant` (toolkit.py).
 
 They let a benchmark measure the pipeline's orchestration (database, broker, state changes)
 without the cost of downloading, decoding or transcribing. They are never the default.
@@ -19,7 +19,6 @@ from flashflow_core.adapters.base import (
     Transcript,
     VisualSummary,
 )
-from flashflow_core.config import Settings
 
 _SPEECH = "Stop scrolling if you have dry skin. Tap the orange cart to get yours today."
 
@@ -97,27 +96,3 @@ class InstantStorage:
 
     def exists(self, key: str) -> bool:
         return key in self.files
-
-
-def instant_storage(settings: Settings) -> InstantStorage:
-    return InstantStorage()
-
-
-def instant_downloader(settings: Settings) -> InstantDownloader:
-    return InstantDownloader()
-
-
-def instant_media(settings: Settings) -> InstantMedia:
-    return InstantMedia()
-
-
-def instant_transcriber(settings: Settings) -> InstantTranscriber:
-    return InstantTranscriber()
-
-
-def instant_ocr(settings: Settings) -> InstantOcr:
-    return InstantOcr()
-
-
-def instant_extractor(settings: Settings) -> InstantExtractor:
-    return InstantExtractor()

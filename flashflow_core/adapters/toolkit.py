@@ -2,15 +2,121 @@
 
 `FLASHFLOW_TOOLKIT=real` (the default) uses yt-dlp, PyAV, Whisper, rapidocr and the configured
 extractor; `instant` uses the stand-ins in `fakes.py` (for benchmarks of the orchestration).
+The choice is made by the plain tables below — toolkit -> adapter -> constructor, and
+`FLASHFLOW_TRANSCRIBER` / `FLASHFLOW_EXTRACTOR` -> constructor — so searching for a class finds
+where it is built. The real constructors import their tool on first use: a worker that never
+transcribes never loads Whisper.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
+from flashflow_core.adapters import fakes
 from flashflow_core.adapters.base import Downloader, Extractor, MediaTools, OcrReader, Storage, Transcriber
 from flashflow_core.config import Settings
+
+Builder = Callable[[Settings], Any]
+
+
+# ---- the real implementations ---------------------------------------------------------------------
+
+
+def local_storage(settings: Settings) -> Storage:
+    from flashflow_core.adapters.storage import LocalStorage
+
+    return LocalStorage(settings.media_root)
+
+
+def ytdlp_downloader(settings: Settings) -> Downloader:
+    from flashflow_core.adapters.ytdlp import YtDlpDownloader
+
+    return YtDlpDownloader(settings)
+
+
+def pyav_media(settings: Settings) -> MediaTools:
+    from flashflow_core.adapters.media import PyAvMedia
+
+    return PyAvMedia(settings)
+
+
+def faster_whisper_transcriber(settings: Settings) -> Transcriber:
+    from flashflow_core.adapters.transcribe_faster_whisper import FasterWhisperTranscriber
+
+    return FasterWhisperTranscriber(settings)
+
+
+def openai_whisper_transcriber(settings: Settings) -> Transcriber:
+    from flashflow_core.adapters.transcribe_openai_whisper import OpenAIWhisperTranscriber
+
+    return OpenAIWhisperTranscriber(settings)
+
+
+def openai_transcriber(settings: Settings) -> Transcriber:
+    from flashflow_core.adapters.transcribe_openai import OpenAITranscriber
+
+    return OpenAITranscriber(settings)
+
+
+def rapidocr_reader(settings: Settings) -> OcrReader:
+    from flashflow_core.adapters.ocr import RapidOcrReader
+
+    return RapidOcrReader(settings)
+
+
+def openai_extractor(settings: Settings) -> Extractor:
+    from flashflow_core.adapters.extract_openai import OpenAIExtractor
+
+    return OpenAIExtractor(settings)
+
+
+def offline_extractor(settings: Settings) -> Extractor:
+    from flashflow_core.adapters.extract_offline import OfflineExtractor
+
+    return OfflineExtractor(settings)
+
+
+#: FLASHFLOW_TRANSCRIBER -> constructor.
+TRANSCRIBERS: dict[str, Builder] = {
+    "faster-whisper": faster_whisper_transcriber,
+    "openai-whisper": openai_whisper_transcriber,
+    "openai": openai_transcriber,
+}
+#: The extractor a resolved FLASHFLOW_EXTRACTOR names -> constructor (see `extractor_name`).
+EXTRACTORS: dict[str, Builder] = {
+    "openai": openai_extractor,
+    "offline": offline_extractor,
+}
+
+
+def extractor_name(settings: Settings) -> str:
+    """`auto` means OpenAI when an API key is set, else the offline extractor."""
+    if settings.extractor == "auto":
+        return "openai" if settings.openai_api_key else "offline"
+    return settings.extractor
+
+
+#: FLASHFLOW_TOOLKIT -> adapter name -> constructor.
+TOOLKITS: dict[str, dict[str, Builder]] = {
+    "real": {
+        "storage": local_storage,
+        "downloader": ytdlp_downloader,
+        "media": pyav_media,
+        "transcriber": lambda settings: TRANSCRIBERS[settings.transcriber](settings),
+        "ocr": rapidocr_reader,
+        "extractor": lambda settings: EXTRACTORS[extractor_name(settings)](settings),
+    },
+    "instant": {
+        "storage": lambda settings: fakes.InstantStorage(),
+        "downloader": lambda settings: fakes.InstantDownloader(),
+        "media": lambda settings: fakes.InstantMedia(),
+        "transcriber": lambda settings: fakes.InstantTranscriber(),
+        "ocr": lambda settings: fakes.InstantOcr(),
+        "extractor": lambda settings: fakes.InstantExtractor(),
+    },
+}
 
 
 class Toolkit:
@@ -18,18 +124,14 @@ class Toolkit:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._builders = TOOLKITS[settings.toolkit]
         self._lock = threading.Lock()
         self._built: dict[str, Any] = {}
 
     def _get(self, name: str) -> Any:
         with self._lock:
             if name not in self._built:
-                if self.settings.toolkit == "instant":
-                    from flashflow_core.adapters import fakes
-
-                    self._built[name] = getattr(fakes, f"instant_{name}")(self.settings)
-                else:
-                    self._built[name] = getattr(self, f"_real_{name}")()
+                self._built[name] = self._builders[name](self.settings)
             return self._built[name]
 
     @property
@@ -55,51 +157,3 @@ class Toolkit:
     @property
     def extractor(self) -> Extractor:
         return self._get("extractor")
-
-    # ---- the real implementations ----------------------------------------------------------
-
-    def _real_storage(self) -> Storage:
-        from flashflow_core.adapters.storage import LocalStorage
-
-        return LocalStorage(self.settings.media_root)
-
-    def _real_downloader(self) -> Downloader:
-        from flashflow_core.adapters.ytdlp import YtDlpDownloader
-
-        return YtDlpDownloader(self.settings)
-
-    def _real_media(self) -> MediaTools:
-        from flashflow_core.adapters.media import PyAvMedia
-
-        return PyAvMedia(self.settings)
-
-    def _real_transcriber(self) -> Transcriber:
-        backend = self.settings.transcriber
-        if backend == "openai-whisper":
-            from flashflow_core.adapters.transcribe_openai_whisper import OpenAIWhisperTranscriber
-
-            return OpenAIWhisperTranscriber(self.settings)
-        if backend == "openai":
-            from flashflow_core.adapters.transcribe_openai import OpenAITranscriber
-
-            return OpenAITranscriber(self.settings)
-        from flashflow_core.adapters.transcribe_faster_whisper import FasterWhisperTranscriber
-
-        return FasterWhisperTranscriber(self.settings)
-
-    def _real_ocr(self) -> OcrReader:
-        from flashflow_core.adapters.ocr import RapidOcrReader
-
-        return RapidOcrReader(self.settings)
-
-    def _real_extractor(self) -> Extractor:
-        wants_openai = self.settings.extractor == "openai" or (
-            self.settings.extractor == "auto" and self.settings.openai_api_key
-        )
-        if wants_openai:
-            from flashflow_core.adapters.extract_openai import OpenAIExtractor
-
-            return OpenAIExtractor(self.settings)
-        from flashflow_core.adapters.extract_offline import OfflineExtractor
-
-        return OfflineExtractor(self.settings)
