@@ -11,6 +11,13 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from flashflow_core.db.migrate import discover, migrate
+from tests.conftest import drop_database
+
+# The role that owns a Supabase-like test database: what `postgres` is on Supabase.
+SUPABASE_OWNER = "flashflow_test_supabase_owner"
 
 
 def insert(conn: psycopg.Connection, table: str, **values: Any) -> dict[str, Any]:
@@ -53,3 +60,42 @@ def acting_as(conn: psycopg.Connection, role: str, user_id: uuid.UUID | None = N
             claims = json.dumps({"sub": str(user_id), "role": role})
             conn.execute("SELECT set_config('request.jwt.claims', %s, true)", (claims,))
         yield conn
+
+
+@pytest.fixture(scope="session")
+def supabase_db_url(admin_url: str, session_db_url: str) -> Iterator[str]:
+    """A database set up the way Supabase sets up a project, migrated by its owner.
+
+    On Supabase the `postgres` role the workers and migrations use is not a superuser: it owns
+    the database and schema public, may SET ROLE to anon / authenticated / service_role, and its
+    default privileges grant every new table, function and sequence in public to those three
+    roles. `auth` (auth.users, auth.uid() ...) belongs to Supabase, made by a superuser. Here the
+    owner is SUPABASE_OWNER (a cluster-wide login role; `session_db_url` has created the API
+    roles), `auth` is made by the server's superuser, then `flashflow migrate` runs as the owner.
+    """
+    name = f"ffsupa_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        try:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB CREATEROLE BYPASSRLS").format(
+                sql.Identifier(SUPABASE_OWNER)))
+        except (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
+            pass  # made by an earlier or concurrent test session
+        conn.execute(sql.SQL("GRANT anon, authenticated, service_role TO {}").format(sql.Identifier(SUPABASE_OWNER)))
+        conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(SUPABASE_OWNER)))
+    superuser_url = make_conninfo(admin_url, dbname=name)
+    owner_url = make_conninfo(admin_url, dbname=name, user=SUPABASE_OWNER)
+    try:
+        with psycopg.connect(superuser_url, autocommit=True) as conn:
+            (auth,) = [m for m in discover() if m.name == "supabase_auth"]
+            conn.execute(auth.sql.encode())
+            owner = sql.Identifier(SUPABASE_OWNER)
+            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA auth TO {}").format(owner))
+            conn.execute(sql.SQL("GRANT SELECT, REFERENCES ON auth.users TO {}").format(owner))
+            conn.execute("GRANT USAGE ON SCHEMA public TO anon, authenticated, service_role")
+            for kind in ("TABLES", "FUNCTIONS", "SEQUENCES"):
+                conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT ALL ON {} "
+                                     "TO anon, authenticated, service_role").format(owner, sql.SQL(kind)))
+        migrate(owner_url)
+        yield owner_url
+    finally:
+        drop_database(admin_url, superuser_url)

@@ -67,10 +67,10 @@ def run(conn: psycopg.Connection, query: str, *params: object) -> int:
 OWN_ROW_TABLES = {
     "saved_skits": ("SET title = 'renamed'", {"title": "t", "skit_data": Jsonb({})}, True),
     "skit_ratings": ("SET feedback = 'changed'", {"skit_data": Jsonb({}), "rating": 2}, True),
-    "user_credits": ("SET credits_remaining = 99", {}, False),
-    "user_subscriptions": ("SET status = 'canceled'", {}, False),
     "notifications": ("SET is_read = true", {"type": "handoff"}, True),
 }
+# Own rows a user reads but only the server writes (migration 20261201002000; test_credit_lockdown.py).
+READ_ONLY_OWN_TABLES = ("user_credits", "user_subscriptions", "credit_transactions")
 
 
 @pytest.mark.parametrize("table", sorted(OWN_ROW_TABLES))
@@ -95,21 +95,19 @@ def test_users_read_and_change_only_their_own_rows(conn: psycopg.Connection, peo
     assert people.b in user_ids(conn, table)
 
 
-def test_credit_transactions_are_read_only_and_own(conn: psycopg.Connection, people: People) -> None:
+@pytest.mark.parametrize("table", READ_ONLY_OWN_TABLES)
+def test_credit_tables_are_read_only_and_own(conn: psycopg.Connection, people: People, table: str) -> None:
     with acting_as(conn, "authenticated", people.a) as as_a:
-        assert user_ids(as_a, "credit_transactions") == {people.a}
-        assert run(as_a, "UPDATE public.credit_transactions SET amount = 1000") == 0
-        assert run(as_a, "DELETE FROM public.credit_transactions") == 0
-    with pytest.raises(errors.InsufficientPrivilege, match="row-level security"):
-        with acting_as(conn, "authenticated", people.a) as as_a:
-            insert(as_a, "credit_transactions", user_id=people.a, type="bonus", amount=100, balance_after=105)
-    rows = conn.execute("SELECT amount FROM public.credit_transactions").fetchall()
-    assert [r["amount"] for r in rows] == [1, 1]
+        assert user_ids(as_a, table) == {people.a}
+    for statement in (f"UPDATE public.{table} SET user_id = user_id", f"DELETE FROM public.{table}"):
+        with pytest.raises(errors.InsufficientPrivilege, match="permission denied"):
+            with acting_as(conn, "authenticated", people.a) as as_a:
+                as_a.execute(statement)
+    assert user_ids(conn, table) == {people.a, people.b}
 
 
 def test_credit_functions_are_for_the_server_only(conn: psycopg.Connection, people: People) -> None:
     for call in (
-        "SELECT * FROM public.deduct_credit(%s, 'x')",
         "SELECT public.add_credits(%s, 100, 'bonus', 'free money')",
         "SELECT public.reset_monthly_credits(%s)",
         "SELECT * FROM public.apply_skit_budget(gen_random_uuid(), %s, 1)",
@@ -137,7 +135,7 @@ def test_anyone_reads_active_plans_only(conn: psycopg.Connection, inactive_plan:
 def test_anon_sees_no_user_data(conn: psycopg.Connection, people: People) -> None:
     insert(conn, "products", name="P")
     with acting_as(conn, "anon") as as_anon:
-        for table in (*OWN_ROW_TABLES, "credit_transactions"):
+        for table in (*OWN_ROW_TABLES, *READ_ONLY_OWN_TABLES):
             assert user_ids(as_anon, table) == set()
         assert as_anon.execute("SELECT count(*) AS n FROM public.products").fetchone()["n"] == 0
     with pytest.raises(errors.InsufficientPrivilege):
@@ -170,7 +168,7 @@ def test_service_role_sees_everything(conn: psycopg.Connection, people: People, 
     assert rolbypassrls is True
     everyone = {people.a, people.b}
     with acting_as(conn, "service_role") as as_service:
-        for table in (*OWN_ROW_TABLES, "credit_transactions"):
+        for table in (*OWN_ROW_TABLES, *READ_ONLY_OWN_TABLES):
             assert user_ids(as_service, table) == everyone
         assert inactive_plan in {r["id"] for r in as_service.execute("SELECT id FROM public.subscription_plans")}
         insert(as_service, "notifications", user_id=people.outsider, type="assigned")
