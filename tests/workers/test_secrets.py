@@ -42,7 +42,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 # Commands that run until stopped: after RUN_S (long enough to boot, log, beat and serve a metrics
 # scrape) they get SIGTERM. Every other command must end by itself.
-RUNS_UNTIL_STOPPED = {"worker", "scheduler", "demo"}
+RUNS_UNTIL_STOPPED = {"worker", "scheduler", "demo", "console"}
 RUN_S = 10.0
 # Arguments for commands whose required positionals cannot be guessed from their type.
 EXAMPLE_ARGS: dict[tuple[str, ...], list[str]] = {
@@ -52,6 +52,7 @@ EXAMPLE_ARGS: dict[tuple[str, ...], list[str]] = {
     ("dlq", "show"): ["1-0"],
     ("dlq", "requeue"): ["--all"],
     ("dlq", "purge"): ["--all"],
+    ("console",): ["--port", "0"],  # loopback, a port of the OS's choosing
 }
 
 
