@@ -71,6 +71,7 @@ ROUTES = [
     Route("/references/{reference_id}/live", references.reference_live, name="reference_live"),
     Route("/references/{reference_id}/video", references.reference_video, name="reference_video"),
     Route("/references/{reference_id}/retry", references.retry, methods=["POST"], name="retry"),
+    Route("/references/{reference_id}/cancel", references.cancel, methods=["POST"], name="cancel"),
     Route("/references/{reference_id}/attach-file", references.attach_file, methods=["POST"], name="attach_file"),
     Route("/references/{reference_id}/attach-transcript", references.attach_transcript, methods=["POST"],
           name="attach_transcript"),

@@ -1,5 +1,6 @@
 """What every page shares: the console's state (settings, pool, Redis, storage, broker), rendering a
-template with the signed-in user and CSRF token, and one-shot notices after an action."""
+template with the signed-in user and CSRF token, one-shot notices after an action, and the filters
+templates show values through (`redact`, `redact_url`: no password in a URL or message is shown)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from flashflow_core.config import Settings
 from flashflow_core.ops.dlq import DeadLetterQueues
 from flashflow_core.ops.queue_pause import QueuePauses
 from flashflow_core.ops.redis_keys import base_queue
+from flashflow_core.redaction import redact, redact_url
 from jobs.boot import boot
 from jobs.runtime import Runtime
 
@@ -109,5 +111,7 @@ def since(moment: datetime | None) -> str:
 
 
 templates.env.filters["age"] = age
+templates.env.filters["redact"] = lambda text: redact(str(text)) if text is not None else ""
+templates.env.filters["redact_url"] = lambda url: redact_url(str(url)) if url is not None else ""
 templates.env.filters["since"] = since
 templates.env.filters["utc"] = lambda m: m.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if m else ""

@@ -15,6 +15,7 @@ from flashflow_console.auth import action, actor
 from flashflow_console.web import done, path, render, state
 from flashflow_core.db.pool import connect
 from flashflow_core.ops.dlq import DeadLetterError, DeadMessage, reasons, record_operator_action
+from flashflow_core.redaction import redact
 
 LIMIT_PER_QUEUE = 500
 NO_REASON = "(no reason recorded)"
@@ -29,14 +30,19 @@ def _queues(request: Request) -> list[dict[str, Any]]:
         messages = console.dlq.entries(queue, LIMIT_PER_QUEUE)
         if not messages:
             continue
-        with connect(console.settings) as conn:
-            why = reasons(conn, [m.redis_message_id for m in messages])
+        why = _reasons(request, messages)
         groups: dict[str, list[DeadMessage]] = {}
         for m in messages:
             groups.setdefault(why.get(m.redis_message_id, NO_REASON), []).append(m)
         found.append({"name": queue, "size": console.dlq.size(queue),
                       "groups": [{"reason": r, "messages": ms} for r, ms in groups.items()]})
     return found
+
+
+def _reasons(request: Request, messages: list[DeadMessage]) -> dict[str, str]:
+    """{redis id: its recorded reason, redacted}: the text shown, and the key "all of a reason" uses."""
+    with connect(state(request).settings) as conn:
+        return {rid: redact(why) for rid, why in reasons(conn, [m.redis_message_id for m in messages]).items()}
 
 
 def payload_text(message: DeadMessage) -> str:
@@ -53,8 +59,7 @@ def _selected(request: Request, queue: str, ids: list[str], reason: str | None) 
     console = state(request)
     if reason is not None:
         messages = console.dlq.entries(queue, LIMIT_PER_QUEUE)
-        with connect(console.settings) as conn:
-            why = reasons(conn, [m.redis_message_id for m in messages])
+        why = _reasons(request, messages)
         return [m for m in messages if why.get(m.redis_message_id, NO_REASON) == reason]
     return [m for m in (console.dlq.get(queue, rid) for rid in ids) if m is not None]
 

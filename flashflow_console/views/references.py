@@ -20,7 +20,16 @@ from flashflow_console.auth import action, actor
 from flashflow_console.web import done, path, render, state
 from flashflow_core.winners import manual
 from flashflow_core.winners.browse import ListFilter, list_references, reference_story, sites, video_key
-from flashflow_core.winners.states import FINAL, STAGE_WORKS_IN, ReferenceStatus, Stage
+from flashflow_core.winners.states import (
+    ATTACH_FILE,
+    ATTACH_TRANSCRIPT,
+    CANCEL,
+    FINAL,
+    RETRY,
+    STAGE_WORKS_IN,
+    ReferenceStatus,
+    Stage,
+)
 
 PER_PAGE = 50
 
@@ -61,14 +70,13 @@ def _story_context(request: Request) -> dict:
         raise HTTPException(404, f"no reference video with id {reference_id}")
     row = story.row
     status = ReferenceStatus(row["status"])
-    failed_at = row["failed_stage"]
-    return {
+    failed_at = Stage(row["failed_stage"]) if row["failed_stage"] else None
+    return {  # the buttons shown are the moves states.py allows from here; the core functions check again
         "story": story, "row": row, "final": status in FINAL,
-        "can_retry": status == ReferenceStatus.FAILED,
-        "can_attach_file": status in (ReferenceStatus.QUEUED, ReferenceStatus.NEEDS_FILE)
-        or (status == ReferenceStatus.FAILED and failed_at == Stage.FETCH),
-        "can_attach_transcript": status in (ReferenceStatus.QUEUED, ReferenceStatus.NEEDS_FILE,
-                                            ReferenceStatus.NEEDS_TRANSCRIPTION) or status == ReferenceStatus.FAILED,
+        "can_retry": failed_at is not None and RETRY[failed_at].allows(status, failed_at),
+        "can_attach_file": ATTACH_FILE.allows(status, failed_at),
+        "can_attach_transcript": ATTACH_TRANSCRIPT.allows(status, failed_at),
+        "can_cancel": CANCEL.allows(status),
         "has_video": "mp4" in story.assets,
     }
 
@@ -172,5 +180,22 @@ async def attach_transcript(request: Request, form: FormData) -> Response:
         except manual.CannotStepIn as exc:
             return done(request, here, str(exc), ok=False)
         return _after_step_in(request, reference_id, stage, "Transcript attached")
+
+    return await run_in_threadpool(run)
+
+
+@action
+async def cancel(request: Request, form: FormData) -> Response:
+    """Stop a queued or waiting row: it fails, "canceled by console:NAME" (audited)."""
+    reference_id, who = _reference_id(request), actor(request)
+    console = state(request)
+
+    def run() -> Response:
+        here = path(request, "reference", reference_id=reference_id)
+        try:
+            stage = manual.cancel(console.pool, reference_id, actor=who)
+        except manual.CannotStepIn as exc:
+            return done(request, here, str(exc), ok=False)
+        return done(request, here, f"Canceled: the row failed at {stage}, canceled by {who}; Retry starts it again")
 
     return await run_in_threadpool(run)

@@ -32,8 +32,8 @@ SELECT * FROM reference_extracts WHERE reference_video_id = %(id)s;
 -- name: timeline
 -- Every audit event of one row, oldest first (rows written in one transaction share created_at:
 -- ctid keeps them in insertion order, as audit rows are never updated).
-SELECT created_at, event_type, actor, summary, details, correlation_id,
-       details ->> 'message_id' AS message_id, details ->> 'attempt' AS attempt
+SELECT created_at, event_type, actor, summary, details, correlation_id, message_id,
+       details ->> 'attempt' AS attempt
 FROM audit_log
 WHERE entity_type = 'reference_video' AND entity_id = %(id)s::text
 ORDER BY created_at, ctid;

@@ -1,4 +1,4 @@
-"""A person stepping in: attach a file or a transcript, or retry a failed row."""
+"""A person stepping in: attach a file or a transcript, retry a failed row, or cancel a waiting one."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from flashflow_core.adapters.toolkit import Toolkit
 from flashflow_core.db.audit import new_correlation_id
 from flashflow_core.db.sql import load_queries
 from flashflow_core.winners import storage_keys, transitions
-from flashflow_core.winners.states import ATTACH_FILE, ATTACH_TRANSCRIPT, RETRY, Move, ReferenceStatus, Stage
+from flashflow_core.winners.states import ATTACH_FILE, ATTACH_TRANSCRIPT, CANCEL, RETRY, Move, ReferenceStatus, Stage
 
 Q = load_queries("flashflow_core.winners", "queries.sql")
 S = ReferenceStatus
@@ -89,6 +89,23 @@ def retry(pool: ConnectionPool, reference_id: UUID, actor: str = "cli") -> Stage
         stage = Stage(row["failed_stage"] or Stage.FETCH)
         transitions.restart(conn, reference_id, stage, correlation_id=new_correlation_id(), actor=actor,
                             previous_error=row["error_message"])
+    return stage
+
+
+def cancel(pool: ConnectionPool, reference_id: UUID, actor: str = "cli") -> Stage:
+    """Stop a queued or waiting row: it fails, "canceled by ACTOR". Returns the stage it waited on."""
+    with pool.connection() as conn, conn.transaction():
+        row = _require_row(pool, reference_id, conn)
+        status = ReferenceStatus(row["status"])
+        if status not in CANCEL.sources:
+            raise CannotStepIn(f"{reference_id} is {status} already: nothing to cancel")
+        if row["lease_until"] is not None and row["lease_until"] > datetime.now(UTC):
+            raise CannotStepIn(f"{reference_id} is being worked on ({status}) until "
+                               f"{row['lease_until']:%H:%M:%S %Z}; cancel it when that attempt ends, or "
+                               "pause its queue first")
+        stage = transitions.cancel(conn, reference_id, actor=actor)
+    if stage is None:  # cannot happen under FOR UPDATE, but never report a cancel that did not happen
+        raise CannotStepIn(f"{reference_id} changed meanwhile; try again")
     return stage
 
 

@@ -185,6 +185,22 @@ SET status = %(target)s,
 WHERE r.id = ANY(%(ids)s) AND r.status = ANY(%(sources)s)
 RETURNING r.id;
 
+-- name: cancel
+-- A person stops a waiting row (no live lease: a running attempt is never cut off): it fails at the
+-- stage its status waits on (%(stage_for_status)s, from states.STAGE_FOR_STATUS) with who canceled it
+-- as the error; a message still on its way finds nothing to claim.
+UPDATE reference_videos r
+SET status = %(target)s,
+    failed_stage = %(stage_for_status)s::jsonb ->> r.status,
+    error_message = %(error)s,
+    lease_until = NULL,
+    lease_message_id = NULL,
+    audit_context = %(audit)s::jsonb || jsonb_build_object(
+        'summary', r.status || ' -> ' || %(target)s || ': ' || %(error)s,
+        'details', jsonb_build_object('stage', %(stage_for_status)s::jsonb ->> r.status))
+WHERE r.id = %(id)s AND r.status = ANY(%(sources)s) AND (r.lease_until IS NULL OR r.lease_until < now())
+RETURNING r.id, r.failed_stage;
+
 -- name: status_counts
 SELECT status, count(*) AS n, min(status_changed_at) AS oldest
 FROM reference_videos GROUP BY status;

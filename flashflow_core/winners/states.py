@@ -140,10 +140,14 @@ ATTACH_TRANSCRIPT = Move("attach_transcript", (S.QUEUED, S.NEEDS_FILE, S.NEEDS_T
                          S.PROCESSING, "reference.attached", fresh=True, failed_stages=tuple(Stage))
 #: The stuck-work rescue gives up on a row it has re-sent too often.
 ABANDON = Move("abandon", IN_FLIGHT, S.FAILED, "reference.abandoned", fresh=False)
+#: `flashflow cancel` / the console: a person stops a row that is waiting (no attempt holds its lease);
+#: it fails, "canceled by ...", at the stage it waited on, so `retry` can start it again.
+CANCEL = Move("cancel", IN_FLIGHT, S.FAILED, "reference.canceled", fresh=False)
 
 #: Every move the code makes; `ALLOWED` is derived from it, never written by hand.
 MOVES: tuple[Move, ...] = (
     *CLAIM.values(), *FINISH.values(), *FAIL.values(), *RETRY.values(), ATTACH_FILE, ATTACH_TRANSCRIPT, ABANDON,
+    CANCEL,
 )
 
 #: status -> the statuses a move can take it to (a claim that keeps the status is no change).

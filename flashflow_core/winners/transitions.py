@@ -18,6 +18,7 @@ from psycopg.types.json import Jsonb
 from flashflow_core.db.sql import load_queries
 from flashflow_core.winners.states import (
     ABANDON,
+    CANCEL,
     CLAIM,
     FAIL,
     FINISH,
@@ -124,6 +125,17 @@ def abandon(conn: psycopg.Connection, reference_ids: list[UUID], *, message_id: 
         "audit": audit_context(ABANDON, actor=SYSTEM, message_id=message_id),
     }).fetchall()
     return [r["id"] for r in rows]
+
+
+def cancel(conn: psycopg.Connection, reference_id: UUID, *, actor: str) -> Stage | None:
+    """A person stops a waiting row: it fails, "canceled by ACTOR", at the stage it waited on.
+    None when the row is not waiting (final, or an attempt holds its lease)."""
+    row = conn.execute(Q["cancel"], {
+        **move_params(CANCEL), "id": reference_id, "error": f"canceled by {actor}",
+        "stage_for_status": Jsonb({str(status): str(stage) for status, stage in STAGE_FOR_STATUS.items()}),
+        "audit": audit_context(CANCEL, actor=actor, message_id=None),
+    }).fetchone()
+    return Stage(row["failed_stage"]) if row else None
 
 
 def _jsonable(meta: dict[str, Any]) -> dict[str, Any]:

@@ -159,3 +159,15 @@ def test_video_is_served_only_from_the_rows_own_storage_key(console, conn, setti
     assert request(console.at(f"/references/{own}/video"))[0] == 404
     assert request(console.at("/references/..%2F..%2Fetc%2Fpasswd/video"))[0] == 404
     assert request(console.at("/references/not-a-uuid"))[0] == 404
+
+
+def test_passwords_in_urls_and_errors_are_not_shown(console, conn):
+    rid = uuid.uuid4()
+    conn.execute("INSERT INTO reference_videos (id, url, submitted_by, status, failed_stage, error_message) "
+                 "VALUES (%s, %s, 'test', 'failed', 'fetch', %s)",
+                 (rid, "https://ana:hunter2planted@cdn.example.com/v.mp4",
+                  "fetch: proxy http://bob:swordfishplanted@10.0.0.1:3128 refused"))
+    for path, shows in (("/", "refused"), ("/references", "cdn.example.com"), (f"/references/{rid}", "cdn.example.com")):
+        status, body, _ = request(console.at(path))
+        assert status == 200 and shows in body, path
+        assert "hunter2planted" not in body and "swordfishplanted" not in body, path

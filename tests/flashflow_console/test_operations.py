@@ -1,5 +1,6 @@
 """Operator actions in a real headless Chromium: dead letters requeued and purged after confirming,
-and a queue paused (its messages wait) and resumed (they run), each audited with the console's actor."""
+a queue paused (its messages wait) and resumed (they run), a waiting row cancelled, each audited
+with the console's actor."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import dramatiq
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, drain
 from tests.flashflow_console.test_pages import enqueue, row_status, shoot
 from tests.jobs.test_poison import envelope, push
 
@@ -69,7 +70,7 @@ def test_dead_letters_are_requeued_and_purged_after_confirming(broker, worker, c
     assert audited == sorted([("message.requeued", late), ("message.purged", bad), ("message.purged", bad2)])
 
 
-def test_a_paused_queue_holds_its_messages_until_resumed(broker, worker, media_server, console, page, conn,
+def test_a_paused_queue_holds_its_messages_until_resumed_and_a_waiting_row_is_cancelled(broker, worker, media_server, console, page, conn,
                                                          screenshots):
     page.goto(console.at("/queues"))
     page.get_by_role("button", name="Pause fetch").click()
@@ -77,13 +78,23 @@ def test_a_paused_queue_holds_its_messages_until_resumed(broker, worker, media_s
     expect(page.locator("#queue-fetch")).to_contain_text("paused")
 
     shutil.copy(FIXTURES / "speech_only.mp4", media_server.root / "held.mp4")
+    shutil.copy(FIXTURES / "speech_only.mp4", media_server.root / "unwanted.mp4")
     held = enqueue(media_server.url("files/held.mp4"))
+    unwanted = enqueue(media_server.url("files/unwanted.mp4"))
     page.goto(console.url)
-    expect(page.locator("#queue-fetch td").first).to_have_text("1")  # one waiting
+    expect(page.locator("#queue-fetch td").first).to_have_text("2")  # both waiting
     expect(page.locator("#queue-fetch")).to_contain_text("paused by console:")
     time.sleep(2)  # many fetch rounds of the running worker
     assert conn.execute("SELECT status FROM reference_videos WHERE id = %s", (held,)).fetchone()["status"] == "queued"
     assert media_server.hit_count("files/held.mp4") == 0
+
+    page.goto(console.at(f"/references/{unwanted}"))  # a queued row, cancelled while it waits
+    expect(row_status(page)).to_contain_text("queued")
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("status")).to_contain_text("Canceled")
+    expect(row_status(page)).to_contain_text("failed at fetch")
+    expect(page.locator("#row-error")).to_contain_text("canceled by console:")
+    expect(page.get_by_role("button", name="Retry")).to_be_visible()
 
     page.get_by_role("link", name="Queues").click()
     shoot(page, screenshots, "queues")
@@ -91,8 +102,11 @@ def test_a_paused_queue_holds_its_messages_until_resumed(broker, worker, media_s
     expect(page.get_by_role("status")).to_contain_text("fetch resumed")
     page.goto(console.at(f"/references/{held}"))
     expect(row_status(page)).to_contain_text("ready", timeout=120_000)
+    drain(broker, worker)  # the canceled row's fetch message ran too, and found nothing to do
+    row = conn.execute("SELECT status, error_message FROM reference_videos WHERE id = %s", (unwanted,)).fetchone()
+    assert row["status"] == "failed" and row["error_message"].startswith("canceled by console:")
+    assert media_server.hit_count("files/unwanted.mp4") == 0
 
     events = [(r["event_type"], r["entity_id"]) for r in conn.execute(
-        "SELECT event_type, entity_id FROM audit_log WHERE entity_type = 'queue' AND actor LIKE 'console:%%' "
-        "ORDER BY created_at")]
-    assert events == [("queue.paused", "fetch"), ("queue.resumed", "fetch")]
+        "SELECT event_type, entity_id FROM audit_log WHERE actor LIKE 'console:%%' ORDER BY created_at")]
+    assert events == [("queue.paused", "fetch"), ("reference.canceled", unwanted), ("queue.resumed", "fetch")]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flashflow_core.winners.states import (
     ABANDON,
+    CANCEL,
     ALLOWED,
     ATTACH_FILE,
     ATTACH_TRANSCRIPT,
@@ -58,6 +59,7 @@ def test_people_and_the_rescue_move_rows_only_where_the_table_says():
     assert ATTACH_FILE.allows(S.FAILED, Stage.FETCH) and not ATTACH_FILE.allows(S.FAILED, Stage.EXTRACT)
     assert not ATTACH_FILE.allows(S.READY) and not ATTACH_TRANSCRIPT.allows(S.PROCESSING)
     assert set(ABANDON.sources) == set(STAGE_FOR_STATUS) and ABANDON.target == S.FAILED and not ABANDON.fresh
+    assert set(CANCEL.sources) == set(STAGE_FOR_STATUS) and CANCEL.target == S.FAILED and not CANCEL.fresh
 
 
 def test_ready_is_the_end_and_nothing_skips_back():

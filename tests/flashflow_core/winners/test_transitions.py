@@ -159,3 +159,31 @@ def test_the_rescue_giving_up_is_audited_per_row_with_its_message(pipeline, conn
     jobs = conn.execute("SELECT message_id, correlation_id FROM audit_log "
                         "WHERE event_type = 'job.rescue_stuck_references' ORDER BY created_at").fetchall()
     assert [(j["message_id"], j["correlation_id"]) for j in jobs] == [(f"rescue-{i}",) * 2 for i in range(2)]
+
+
+def test_cancel_stops_a_waiting_row_never_a_running_attempt_and_is_audited_once(pipeline, conn):
+    rid = _submit(pipeline)
+    audit = Audit(conn, rid)
+    audit.new()
+    # An attempt holds the lease: the person is told to wait, nothing changes.
+    pipeline.run_stage(Stage.FETCH, rid, "m1")  # instant tools: fetched, now waiting for transcription
+    conn.execute("UPDATE reference_videos SET lease_until = now() + interval '1 minute', lease_message_id = 't1' "
+                 "WHERE id = %s", (rid,))
+    audit.new()
+    with pytest.raises(manual.CannotStepIn, match="being worked on"):
+        manual.cancel(pipeline.pool, rid, actor="console:ana")
+    assert audit.new() == [] and _row(conn, rid)["status"] == "needs_transcription"
+
+    conn.execute("UPDATE reference_videos SET lease_until = NULL, lease_message_id = NULL WHERE id = %s", (rid,))
+    assert manual.cancel(pipeline.pool, rid, actor="console:ana") == Stage.TRANSCRIBE
+    canceled = audit.one()
+    _moved(canceled, "reference.canceled", "needs_transcription", "failed", "console:ana", None)
+    assert canceled["summary"] == "needs_transcription -> failed: canceled by console:ana"
+    row = _row(conn, rid)
+    assert (row["status"], row["failed_stage"], row["error_message"]) == ("failed", "transcribe",
+                                                                          "canceled by console:ana")
+    assert pipeline.run_stage(Stage.TRANSCRIBE, rid, "m2").outcome == "skipped"  # its message finds nothing
+    with pytest.raises(manual.CannotStepIn, match="failed already: nothing to cancel"):
+        manual.cancel(pipeline.pool, rid, actor="console:ana")
+    assert manual.retry(pipeline.pool, rid, actor="cli:ben") == Stage.TRANSCRIBE  # a canceled row can be retried
+    assert [a["event_type"] for a in audit.new()] == ["reference.retried"]

@@ -1,0 +1,39 @@
+"""`flashflow cancel ID...`: stop queued or waiting Winners Bank rows."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+from uuid import UUID
+
+from flashflow_core.winners import manual
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("cancel", help="stop queued or waiting rows: they fail, 'canceled by cli:USER'",
+                       description=cmd_cancel.__doc__)
+    p.add_argument("ids", type=UUID, nargs="+", metavar="ID")
+    p.set_defaults(handler=cmd_cancel)
+
+
+def cmd_cancel(args: argparse.Namespace, ctx) -> int:
+    """Stop rows that are queued or waiting for a worker: each fails with "canceled by cli:USER" at the
+    stage it waited on (audited; `flashflow retry` starts it again). A row an attempt is working on is
+    refused until that attempt ends; pause its queue first to hold the rest."""
+    from flashflow_core.db.pool import make_pool
+
+    code = EXIT_OK
+    actor = f"cli:{getpass.getuser()}"
+    with make_pool(ctx.settings, name="flashflow-cancel") as pool:
+        for reference_id in args.ids:
+            try:
+                stage = manual.cancel(pool, reference_id, actor=actor)
+            except manual.CannotStepIn as exc:
+                ctx.err.print(f"flashflow cancel: {exc}", markup=False)
+                code = EXIT_FAILED
+                continue
+            ctx.console.file.write(f"{reference_id}\tcanceled\t{stage}\n")
+    ctx.console.file.flush()
+    return code
