@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -82,6 +83,15 @@ class Settings(BaseSettings):
     )
     model_cache: Path | None = Field(
         default=None, description="Where bundled Whisper models are reassembled (default HOME/models).",
+    )
+    transcribe_languages: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated ISO 639-1 codes (e.g. en,es,pt): speech in another language fails. "
+        "Empty: any language.",
+    )
+    speech_min_confidence: float = Field(
+        default=0.45, ge=0, le=1,
+        description="Transcripts below this confidence never give a spoken hook or CTA (docs/hooks.md).",
     )
     whisper_device: str = "cpu"
     whisper_compute_type: str = "int8"
@@ -170,7 +180,7 @@ class Settings(BaseSettings):
     console_root_path: str = Field(default="", description="Path prefix when a reverse proxy serves the console "
                                    "under a sub-path (e.g. /console).")
 
-    @field_validator("fetch_allow_hosts", "fetch_allowed_extractors", mode="before")
+    @field_validator("fetch_allow_hosts", "fetch_allowed_extractors", "transcribe_languages", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
@@ -185,6 +195,14 @@ class Settings(BaseSettings):
                 except ValueError as exc:
                     raise ValueError(f"{host!r} is not a network in CIDR form (e.g. 10.0.0.0/8)") from exc
         return [h.lower() for h in hosts]
+
+    @field_validator("transcribe_languages")
+    @classmethod
+    def _languages(cls, codes: list[str]) -> list[str]:
+        for code in codes:
+            if not re.fullmatch(r"[a-z]{2}", code.lower()):
+                raise ValueError(f"{code!r} is not an ISO 639-1 language code (two letters, e.g. en, es, pt)")
+        return [c.lower() for c in codes]
 
     @field_validator("database_url")
     @classmethod

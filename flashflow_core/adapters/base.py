@@ -102,19 +102,32 @@ class MediaTools(Protocol):
 
 @dataclass(frozen=True)
 class Segment:
+    """A stretch of speech, with what Whisper reported about how sure it was (None when not reported)."""
+
     start: float
     end: float
     text: str
+    avg_logprob: float | None = None  # mean log-probability of the segment's tokens
+    no_speech_prob: float | None = None  # probability that the window held no speech
+    compression_ratio: float | None = None  # text length / its gzip length: high means repetitive
+    temperature: float | None = None  # 0 unless decoding fell back to sampling
 
 
 @dataclass(frozen=True)
 class Transcript:
-    """Transcribed speech; `text` is empty when nothing was said."""
+    """Transcribed speech; `text` is empty when nothing was said.
+
+    `language` is an ISO 639-1 code (None when unknown), `language_probability` how sure the
+    language detection was, `confidence` (0-1) how sure the recogniser was of the words
+    (`speech_confidence.py`); None when the engine reports nothing to judge it by.
+    """
 
     text: str
     language: str | None
     segments: list[Segment] = field(default_factory=list)
     engine: str = ""
+    language_probability: float | None = None
+    confidence: float | None = None
 
     @property
     def has_speech(self) -> bool:
@@ -191,6 +204,7 @@ class ExtractionInput:
     key_frames: list[Path] = field(default_factory=list)  # JPEGs of the opening, for vision models
     url: str = ""
     category: str | None = None
+    speech_unclear: bool = False  # there was speech, below the quality gate: `transcript` holds none of it
 
 
 class Extractor(Protocol):

@@ -17,6 +17,7 @@ from typing import Any
 
 from flashflow_core.adapters import media
 from flashflow_core.adapters.base import Segment, Transcript
+from flashflow_core.adapters.speech_confidence import transcript_confidence
 from flashflow_core.adapters.whisper_models import ModelSource, resolve_model
 from flashflow_core.config import ConfigError, Settings
 
@@ -92,11 +93,27 @@ class FasterWhisperTranscriber:
             return Transcript(text="", language=None, segments=[], engine=self.name)
         started = time.monotonic()
         pieces, info = model.transcribe(audio, beam_size=self.beam_size, vad_filter=True)
-        segments = [Segment(round(s.start, 2), round(s.end, 2), s.text.strip()) for s in pieces if s.text.strip()]
+        segments = [
+            Segment(round(s.start, 2), round(s.end, 2), s.text.strip(), avg_logprob=round(s.avg_logprob, 4),
+                    no_speech_prob=round(s.no_speech_prob, 4), compression_ratio=round(s.compression_ratio, 4),
+                    temperature=s.temperature)
+            for s in pieces if s.text.strip()
+        ]
         log.info("transcribed", extra={
             "engine": self.name, "audio_s": round(info.duration, 2), "segments": len(segments),
-            "transcribe_s": round(time.monotonic() - started, 2),
+            "language": info.language, "transcribe_s": round(time.monotonic() - started, 2),
         })
+        if not segments:
+            return Transcript(text="", language=None, segments=[], engine=self.name)
         return Transcript(
-            text=" ".join(s.text for s in segments), language=info.language, segments=segments, engine=self.name
+            text=" ".join(s.text for s in segments), language=info.language, segments=segments, engine=self.name,
+            language_probability=round(info.language_probability, 4), confidence=transcript_confidence(segments),
         )
+
+    def detect_language(self, audio_path: Path) -> tuple[str, float]:
+        """(ISO 639-1 code, probability) of the speech in the first 30 s, for engines that report none."""
+        model = self.model()
+        if not model.model.is_multilingual:
+            return "en", 1.0
+        language, probability, _ = model.detect_language(media.decode_audio(audio_path), vad_filter=True)
+        return language, round(probability, 4)

@@ -2,7 +2,10 @@
 
 The model is configuration (FLASHFLOW_OPENAI_TRANSCRIBE_MODEL): the SDK marks whisper-1 and the
 gpt-4o-*-transcribe models deprecated, with shutdown announced for 2027-02-26. Only whisper-*
-models return segments (`verbose_json`); the others accept `json` and give the text alone.
+models return segments (`verbose_json`, with Whisper's per-segment figures and the language's
+name); the others accept `json`: gpt-4o-*-transcribe give token log-probabilities when asked
+(`include=logprobs`), gpt-transcribe the detected languages' codes. Where the answer names no
+language, it is detected locally with the faster-whisper model (FLASHFLOW_WHISPER_MODEL).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from pathlib import Path
 import openai
 
 from flashflow_core.adapters.base import AdapterError, PermanentError, Segment, Transcript, TransientError
+from flashflow_core.adapters.languages import CODES_BY_NAME
+from flashflow_core.adapters.speech_confidence import confidence_from_logprobs, transcript_confidence
 from flashflow_core.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
@@ -21,6 +26,8 @@ log = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024  # the endpoint's documented file limit
 # 408 and 409 are retried by the SDK itself: the request may well succeed later.
 _TRANSIENT_STATUS = {408, 409}
+# Models that return token log-probabilities with `include=["logprobs"]` (json format only).
+_LOGPROB_MODELS = ("gpt-4o-transcribe", "gpt-4o-mini-transcribe")
 
 
 def response_format_for(model: str) -> str:
@@ -58,6 +65,7 @@ class OpenAITranscriber:
     def __init__(self, settings: Settings) -> None:
         if not settings.openai_api_key:
             raise ConfigError("OPENAI_API_KEY: not set, and FLASHFLOW_TRANSCRIBER=openai needs it")
+        self.settings = settings
         self.model = settings.openai_transcribe_model
         self.name = f"openai:{self.model}"
         self.response_format = response_format_for(self.model)
@@ -78,18 +86,39 @@ class OpenAITranscriber:
         if size > MAX_UPLOAD_BYTES:
             raise PermanentError(f"the audio is {size / 2**20:.1f} MB; OpenAI accepts at most 25 MB")
         started = time.monotonic()
+        extra = {"include": ["logprobs"]} if self.model.startswith(_LOGPROB_MODELS) else {}
         try:
             with audio_path.open("rb") as audio:
                 result = self.client.audio.transcriptions.create(
                     model=self.model, file=(audio_path.name, audio, "audio/wav"),
                     response_format=self.response_format,  # type: ignore[arg-type]
+                    **extra,  # type: ignore[arg-type]
                 )
         except openai.OpenAIError as exc:
             raise classify(exc) from exc
         text = (getattr(result, "text", "") or "").strip()
-        segments = [Segment(round(s.start, 2), round(s.end, 2), s.text.strip())
+        segments = [Segment(round(s.start, 2), round(s.end, 2), s.text.strip(), avg_logprob=s.avg_logprob,
+                            no_speech_prob=s.no_speech_prob, compression_ratio=s.compression_ratio,
+                            temperature=s.temperature)
                     for s in (getattr(result, "segments", None) or []) if s.text.strip()]
-        language = getattr(result, "language", None)  # as the API names it: whisper-1 says "english"
         log.info("transcribed", extra={"engine": self.name, "segments": len(segments),
                                        "transcribe_s": round(time.monotonic() - started, 2)})
-        return Transcript(text=text, language=language, segments=segments, engine=self.name)
+        if not text:
+            return Transcript(text="", language=None, segments=[], engine=self.name)
+        language, probability = self._language(result, audio_path)
+        confidence = transcript_confidence(segments) if segments else confidence_from_logprobs(
+            lp.logprob for lp in (getattr(result, "logprobs", None) or []) if lp.logprob is not None)
+        return Transcript(text=text, language=language, segments=segments, engine=self.name,
+                          language_probability=probability, confidence=confidence)
+
+    def _language(self, result: object, audio_path: Path) -> tuple[str | None, float | None]:
+        """The language the answer names (gpt-transcribe: codes; whisper-1: a name), else detected locally."""
+        codes = [entry.code for entry in (getattr(result, "languages", None) or []) if entry.code]
+        if codes:
+            return codes[0].lower(), None
+        code = CODES_BY_NAME.get((getattr(result, "language", None) or "").lower())  # whisper-1: "english"
+        if code:
+            return code, None
+        from flashflow_core.adapters.transcribe_faster_whisper import FasterWhisperTranscriber
+
+        return FasterWhisperTranscriber(self.settings).detect_language(audio_path)

@@ -16,6 +16,7 @@ from typing import Any
 
 from flashflow_core.adapters import media
 from flashflow_core.adapters.base import Segment, Transcript
+from flashflow_core.adapters.speech_confidence import transcript_confidence
 from flashflow_core.adapters.transcribe_faster_whisper import cpu_threads_for
 from flashflow_core.config import ConfigError, Settings
 
@@ -90,17 +91,35 @@ class OpenAIWhisperTranscriber:
         model, lock = _model(self.path, self.device)
         english = "en" if not model.is_multilingual else None
         if audio.size == 0 or not get_speech_timestamps(audio, VadOptions()):
-            return Transcript(text="", language=english, segments=[], engine=self.name)
+            return Transcript(text="", language=None, segments=[], engine=self.name)
         started = time.monotonic()
         with lock:
             torch.set_num_threads(self.cpu_threads)
+            language, probability = english or "", 1.0
+            if english is None:
+                language, probability = _detect_language(whisper, model, audio)
             result = whisper.transcribe(
-                model, audio, language=english, beam_size=self.beam_size, best_of=self.beam_size,
+                model, audio, language=language, beam_size=self.beam_size, best_of=self.beam_size,
                 fp16=self.device != "cpu", verbose=None,
             )
-        segments = [Segment(round(float(s["start"]), 2), round(float(s["end"]), 2), s["text"].strip())
-                    for s in result["segments"] if s["text"].strip()]
-        log.info("transcribed", extra={"engine": self.name, "segments": len(segments),
+        segments = [
+            Segment(round(float(s["start"]), 2), round(float(s["end"]), 2), s["text"].strip(),
+                    avg_logprob=round(float(s["avg_logprob"]), 4), no_speech_prob=round(float(s["no_speech_prob"]), 4),
+                    compression_ratio=round(float(s["compression_ratio"]), 4), temperature=float(s["temperature"]))
+            for s in result["segments"] if s["text"].strip()
+        ]
+        log.info("transcribed", extra={"engine": self.name, "segments": len(segments), "language": language,
                                        "transcribe_s": round(time.monotonic() - started, 2)})
-        return Transcript(text=" ".join(s.text for s in segments), language=result.get("language") or english,
-                          segments=segments, engine=self.name)
+        if not segments:
+            return Transcript(text="", language=None, segments=[], engine=self.name)
+        return Transcript(text=" ".join(s.text for s in segments), language=language, segments=segments,
+                          engine=self.name, language_probability=probability,
+                          confidence=transcript_confidence(segments))
+
+
+def _detect_language(whisper: Any, model: Any, audio: Any) -> tuple[str, float]:
+    """(code, probability) from the first 30 s, as `whisper.transcribe` detects it (it keeps the probability to itself)."""
+    mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio), model.dims.n_mels).to(model.device)
+    _, probs = model.detect_language(mel)
+    language = max(probs, key=probs.get)
+    return language, round(float(probs[language]), 4)

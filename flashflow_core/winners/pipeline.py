@@ -15,7 +15,8 @@ import logging
 import tempfile
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID
@@ -35,7 +36,7 @@ from flashflow_core.adapters.base import (
 from flashflow_core.adapters.toolkit import Toolkit
 from flashflow_core.config import Settings
 from flashflow_core.db.sql import load_queries
-from flashflow_core.winners import storage_keys, transitions
+from flashflow_core.winners import speech_gate, storage_keys, transitions
 from flashflow_core.winners.limits import stage_limits
 from flashflow_core.winners.states import NEXT_STAGE, STAGE_LEADS_TO, STAGE_WORKS_IN, Stage
 
@@ -159,8 +160,12 @@ class Pipeline:
         else:
             transcript = Transcript(text="", language=None, segments=[], engine="none: no audio track")
             assets = []
+        refusal = speech_gate.language_refusal(transcript, self.settings.transcribe_languages)
+        if refusal:
+            raise PermanentError(refusal)
         assets.append(self._transcript_asset(row["id"], transcript))
-        return _Work(assets=assets, meta={"has_speech": transcript.has_speech})
+        return _Work(assets=assets, meta={"has_speech": transcript.has_speech, "language": transcript.language,
+                                          "speech_confidence": transcript.confidence})
 
     def _extract(self, row: dict[str, Any], tmp: Path) -> _Work:
         transcript = self._load_transcript(row)
@@ -174,30 +179,38 @@ class Pipeline:
             frames = self.tools.media.key_frames(video, tmp, 3)
         if not transcript.has_speech and not screen:
             raise PermanentError("the video has no speech and no on-screen text, so there is no hook to extract")
+        min_confidence = self.settings.speech_min_confidence
+        unclear = transcript.has_speech and not speech_gate.is_clear(transcript, min_confidence)
+        if unclear and not screen:
+            raise PermanentError(speech_gate.unclear_failure(transcript, min_confidence))
+        heard = speech_gate.withheld(transcript) if unclear else transcript
         package = self.tools.extractor.extract(
-            ExtractionInput(transcript=transcript, screen_text=screen, visual=visual, key_frames=frames,
-                            url=row["url"], category=row.get("category"))
+            ExtractionInput(transcript=heard, screen_text=screen, visual=visual, key_frames=frames,
+                            url=row["url"], category=row.get("category"), speech_unclear=unclear)
         )
-        if not transcript.has_speech:
+        if not heard.has_speech:
             package = package.model_copy(update={"spoken_hook": ""})
+        if unclear and speech_gate.UNCLEAR_TAG not in package.structure_tags:
+            package = package.model_copy(update={"structure_tags": [speech_gate.UNCLEAR_TAG, *package.structure_tags]})
         return _Work(extract=package.model_dump(mode="json"), meta={"extractor": self.tools.extractor.name,
                                             "screen_text": [s.text for s in screen]})
 
     # ---- helpers for stages ----------------------------------------------------------------
 
     def _transcript_asset(self, reference_id: UUID, transcript: Transcript) -> dict[str, Any]:
+        found = {"language": transcript.language, "language_probability": transcript.language_probability,
+                 "confidence": transcript.confidence}
         body = {
             "text": transcript.text,
-            "language": transcript.language,
             "engine": transcript.engine,
-            "segments": [{"start": s.start, "end": s.end, "text": s.text} for s in transcript.segments],
+            **found,
+            "segments": [asdict(s) for s in transcript.segments],
         }
         path = self.tools.storage.put_bytes(
             storage_keys.transcript(reference_id), json.dumps(body, ensure_ascii=False, indent=1).encode()
         )
-        details = {"language": transcript.language, "engine": transcript.engine,
-                   "segments": len(transcript.segments)}
-        return _asset("transcript", path, transcript.text, details)
+        details = {"engine": transcript.engine, "segments": len(transcript.segments)}
+        return {**_asset("transcript", path, transcript.text, details), **found}
 
     def _asset_path(self, row: dict[str, Any], asset_type: str, required: bool = True) -> Path | None:
         asset = row["assets"].get(asset_type)
@@ -211,14 +224,15 @@ class Pipeline:
         asset = row["assets"].get("transcript")
         if asset is None:
             raise PermanentError("there is no transcript; attach one with `flashflow attach-transcript`")
-        segments: list[Segment] = []
-        language, engine = None, ""
+        body: dict[str, Any] = {}
         path = asset["storage_path"]
         if path and self.tools.storage.exists(path):
             body = json.loads(self.tools.storage.read_bytes(path))
-            segments = [Segment(s["start"], s["end"], s["text"]) for s in body.get("segments", [])]
-            language, engine = body.get("language"), body.get("engine", "")
-        return Transcript(text=asset["transcript_text"] or "", language=language, segments=segments, engine=engine)
+        fields = {f.name for f in dataclass_fields(Segment)}
+        segments = [Segment(**{k: v for k, v in s.items() if k in fields}) for s in body.get("segments", [])]
+        return Transcript(text=asset["transcript_text"] or "", language=body.get("language"), segments=segments,
+                          engine=body.get("engine", ""), language_probability=body.get("language_probability"),
+                          confidence=body.get("confidence"))
 
     # ---- state changes ---------------------------------------------------------------------
 

@@ -62,15 +62,21 @@ WITH moved AS (
     WHERE id = %(id)s AND status = ANY(%(sources)s) AND lease_message_id = %(message_id)s
     RETURNING id
 ), assets AS (
-    INSERT INTO reference_assets (reference_video_id, asset_type, storage_path, transcript_text, details)
-    SELECT m.id, a.asset_type, a.storage_path, a.transcript_text, coalesce(a.details, '{}'::jsonb)
+    INSERT INTO reference_assets (reference_video_id, asset_type, storage_path, transcript_text, details,
+                                  language, language_probability, confidence)
+    SELECT m.id, a.asset_type, a.storage_path, a.transcript_text, coalesce(a.details, '{}'::jsonb),
+           a.language, a.language_probability, a.confidence
     FROM moved m
     CROSS JOIN jsonb_to_recordset(%(assets)s) AS a(asset_type text, storage_path text, transcript_text text,
-                                                   details jsonb)
+                                                   details jsonb, language text, language_probability real,
+                                                   confidence real)
     ON CONFLICT (reference_video_id, asset_type) DO UPDATE
     SET storage_path = EXCLUDED.storage_path,
         transcript_text = EXCLUDED.transcript_text,
-        details = EXCLUDED.details
+        details = EXCLUDED.details,
+        language = EXCLUDED.language,
+        language_probability = EXCLUDED.language_probability,
+        confidence = EXCLUDED.confidence
 ), extract AS (
     INSERT INTO reference_extracts
         (reference_video_id, spoken_hook, on_screen_hook, visual_hook, cta, hook_family, structure_tags,
@@ -127,12 +133,16 @@ WHERE id = %(id)s AND status = ANY(%(sources)s) AND failed_stage = ANY(%(failed_
 RETURNING id;
 
 -- name: upsert_asset
+-- A person's file or transcript: whatever a transcriber had found about the old one is cleared.
 INSERT INTO reference_assets (reference_video_id, asset_type, storage_path, transcript_text, details)
 VALUES (%(id)s, %(asset_type)s, %(storage_path)s, %(transcript_text)s, %(details)s)
 ON CONFLICT (reference_video_id, asset_type) DO UPDATE
 SET storage_path = EXCLUDED.storage_path,
     transcript_text = EXCLUDED.transcript_text,
-    details = EXCLUDED.details;
+    details = EXCLUDED.details,
+    language = NULL,
+    language_probability = NULL,
+    confidence = NULL;
 
 -- name: move_for_attach
 -- A person supplies what a stage would have produced; the row resumes, as a new run, at the next

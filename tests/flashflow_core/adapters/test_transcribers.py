@@ -288,10 +288,13 @@ def test_hosted_gpt4o_model_sends_json_format_and_the_audio(transcription_server
                                                "usage": {"type": "duration", "seconds": 9}}, 0))
     transcript = _hosted(transcription_server, openai_transcribe_model="gpt-4o-mini-transcribe").transcribe(
         audio["hook_speech_text"])
-    assert transcript == Transcript("Stop scrolling if you have dry skin.", None, [], "openai:gpt-4o-mini-transcribe")
+    # The answer names no language: it is detected locally, with the bundled base.
+    assert transcript == Transcript("Stop scrolling if you have dry skin.", "en", [], "openai:gpt-4o-mini-transcribe",
+                                    language_probability=transcript.language_probability)
+    assert 0.5 < transcript.language_probability <= 1
     (sent,) = transcription_server.requests
     assert sent["path"] == TRANSCRIPTIONS and sent["authorization"] == "Bearer sk-test"
-    assert (sent["model"], sent["response_format"]) == ("gpt-4o-mini-transcribe", "json")
+    assert (sent["model"], sent["response_format"], sent["include[]"]) == ("gpt-4o-mini-transcribe", "json", "logprobs")
     assert sent["file"]["filename"] == "hook_speech_text.wav"
     assert sent["file"]["data"] == audio["hook_speech_text"].read_bytes()
 
@@ -312,7 +315,20 @@ def test_hosted_whisper_model_returns_segments(transcription_server: _Transcript
     assert transcription_server.requests[0]["response_format"] == "verbose_json"
     assert [(s.start, s.end, s.text) for s in transcript.segments] == [
         (0.0, 5.6, "Stop scrolling if you have dry skin."), (5.6, 8.3, "Tap the orange cart.")]
-    assert (transcript.language, transcript.engine) == ("english", "openai:whisper-1")
+    assert (transcript.language, transcript.engine) == ("en", "openai:whisper-1")
+    # exp(-0.2) x (1 - 0.01), both segments alike
+    assert transcript.confidence == pytest.approx(0.8105, abs=1e-4)
+
+
+def test_hosted_logprobs_and_language_codes_give_confidence_and_language(
+        transcription_server: _TranscriptionServer, audio: dict[str, Path]) -> None:
+    transcription_server.replies.append((200, {"text": "Hör auf zu scrollen.", "languages": [{"code": "de"}],
+                                               "logprobs": [{"token": "Hör", "logprob": -0.1, "bytes": [72]},
+                                                            {"token": " auf", "logprob": -0.3, "bytes": [32]}]}, 0))
+    transcript = _hosted(transcription_server, openai_transcribe_model="gpt-4o-transcribe").transcribe(
+        audio["speech_only"])
+    assert (transcript.language, transcript.language_probability) == ("de", None)
+    assert transcript.confidence == pytest.approx(0.8187, abs=1e-4)  # exp(mean(-0.1, -0.3))
 
 
 @pytest.mark.parametrize(("status", "error", "expected"), [
