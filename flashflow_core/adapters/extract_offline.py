@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from flashflow_core.adapters.base import ExtractionInput, HookFamily, HookPackage, ScreenText, Transcript
+from flashflow_core.adapters.extract_rules import RuleSet, rules_for
 from flashflow_core.config import Settings
 
 HOOK_WINDOW_S = 3.0
@@ -20,83 +22,12 @@ PUNCHY_MAX_WORDS = 12
 FAST_CUTS_FIRST_2S = 2
 HIGH_MOTION = 0.10
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+# Sentence ends, but not the dot of an initial ("O.V."): a misheard acronym must not end a sentence.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])(?<!\b\w\.)\s+")
 _CLAUSE_END = re.compile(r"(?<=[,;:–—])\s+")
-_WORD = re.compile(r"[a-z0-9']+")
-_N = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
-
-CTA_PATTERN = re.compile(
-    r"link in (?:my |the )?bio|link below|click the link|check out the link|swipe up"
-    r"|\btap (?:on )?(?:the |that |this )?(?:little )?(?:orange |yellow )?(?:cart|basket|link|button)"
-    r"|\b(?:orange|yellow) (?:cart|basket)"
-    r"|\b(?:shop|buy|order) (?:it |yours |them )?now|\bshop (?:the|my) (?:link|storefront)"
-    r"|\bget (?:yours|one|it now)|\bgrab (?:yours|one)|\buse (?:my |the )?code|\bcode \w+ for"
-    r"|\badd (?:it |this |them )?to (?:your )?cart|limited time"
-    r"|\bcomment (?:[\"'“][^\"'”]+[\"'”]|(?:down )?below|\w+ (?:for|and i'?ll|to get))"
-    r"|\bfollow (?:me )?for (?:more|part)|\bdm me",
-    re.IGNORECASE,
-)
-
-# Checked in this order; the first family whose pattern matches the hook text wins.
-FAMILY_RULES: list[tuple[HookFamily, re.Pattern[str]]] = [
-    (HookFamily.PATTERN_INTERRUPT, re.compile(
-        r"\bstop scrolling\b|\bdon'?t scroll\b|^(?:wait|hold up|hold on|psst|hey you|omg)\b|^stop[.!,]",
-        re.IGNORECASE | re.MULTILINE)),
-    (HookFamily.CONTRARIAN, re.compile(
-        r"unpopular opinion|hot take|controversial|\bstop (?:doing|using|buying|wasting|putting|washing|applying)\b"
-        r"|doing it wrong|\bdon'?t (?:buy|use|waste)\b|overrated|\bmyths?\b|is a scam|is a lie",
-        re.IGNORECASE)),
-    (HookFamily.BEFORE_AFTER, re.compile(
-        r"\bbefore (?:and|&|/|vs\.?) after\b|\bbefore/after\b|transformation|\bwent from\b.+\bto\b"
-        rf"|\bday {_N} vs\.? day\b|\bafter (?:just |only )?{_N} (?:days?|weeks?|months?)\b",
-        re.IGNORECASE)),
-    (HookFamily.POV_STORYTIME, re.compile(
-        r"\bpov\b|\bstory ?time\b|let me tell you (?:about|a story)|\btrue story\b|\bthe day i\b",
-        re.IGNORECASE)),
-    (HookFamily.UNBOXING_REACTION, re.compile(
-        r"\bunbox(?:ing)?\b|just arrived|\bit'?s (?:finally )?here\b|finally (?:came|arrived|got here)"
-        r"|\bmy (?:honest )?reaction\b|first impressions?|\blet'?s open\b|open (?:this|it) with me|\bhaul\b",
-        re.IGNORECASE)),
-    (HookFamily.OFFER_URGENCY, re.compile(
-        r"\d+ ?% off|\bsale\b|today only|limited time|last chance|\bends (?:today|tonight|soon|at midnight)\b"
-        r"|\bdiscount|half price|free shipping|price drop|\bonly \$\d|before it'?s gone|while (?:supplies|stock) lasts?",
-        re.IGNORECASE)),
-    (HookFamily.SOCIAL_PROOF, re.compile(
-        r"everyone(?:'s| is) (?:buying|obsessed|talking|using|getting)|sold out|\bmillions?\b|\bviral\b"
-        r"|\b\d[\d,.]*k?\+? (?:reviews|sold|customers|people)\b|made me buy|best-?sellers?\b"
-        r"|dermatologists? (?:recommend|approved)",
-        re.IGNORECASE)),
-    (HookFamily.LISTICLE, re.compile(
-        rf"\b{_N} (?:\w+ )?(?:hacks|ways|things|reasons|tips|tricks|products|items|mistakes|secrets|signs|steps"
-        r"|finds|must-haves|gadgets)\b",
-        re.IGNORECASE)),
-    (HookFamily.HOW_TO, re.compile(
-        r"\bhow to\b|\bhere'?s how\b|\bhow i (?:got|made|fixed|clean|cleaned|use|get)\b|\btutorial\b"
-        r"|step by step|show you how|the right way to",
-        re.IGNORECASE)),
-    (HookFamily.CURIOSITY_GAP, re.compile(
-        r"\bno ?(?:body|one) (?:talks|tells|told|knows)\b|\bsecrets?\b|here'?s why|here is why|won'?t believe"
-        r"|the (?:real )?reason|what happens|\bhidden\b|didn'?t know|don'?t know about|the truth about"
-        r"|little-known|you need to know",
-        re.IGNORECASE)),
-    (HookFamily.RELATABLE_PAIN, re.compile(
-        r"\bif you (?:have|struggle|suffer|hate|are tired|'re tired|can'?t|deal|keep|always|never)"
-        r"|\bstruggl|tired of|sick of|anyone else|can'?t stand|i used to hate|\bam i the only\b",
-        re.IGNORECASE)),
-    (HookFamily.QUESTION, re.compile(
-        r"\?|^(?:do|does|did|have|has|are|is|was|were|can|could|would|will|should|why|what|who|where|when|which)\b",
-        re.IGNORECASE | re.MULTILINE)),
-    (HookFamily.BOLD_CLAIM, re.compile(
-        r"\b(?:best|greatest|easiest|fastest|cheapest|strongest|softest|most)\b|\bever\b|#1\b|number one"
-        r"|game ?changer|changed my life|\bfixed my\b|obsessed|holy grail|\bmiracle\b|guaranteed"
-        r"|the only \w+ you(?:'ll)? (?:ever )?need|never going back",
-        re.IGNORECASE)),
-]
-
-_STOPWORDS = frozenset(
-    "the and for you your this that with have has are was its it's not but all can get got out now how why what"
-    " our my me i a an to of in on is".split()
-)
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+MIN_HOOK_WORDS = 3  # fewer is a fragment ("Wow!", "The O.V."): it is joined with what follows
+AGREEMENT_SHARE = 0.8  # share of the on-screen hook's words the spoken hook must repeat, in order
 
 
 @dataclass(frozen=True)
@@ -129,22 +60,66 @@ def clauses(sentence: str) -> list[str]:
     return [c.strip() for c in _CLAUSE_END.split(sentence) if c.strip()]
 
 
+def _is_fragment(sentence: str) -> bool:
+    return len(_WORD.findall(sentence)) < MIN_HOOK_WORDS
+
+
 def spoken_hook(transcript: Transcript) -> _SpokenHook:
-    """The first spoken sentence. Speech recognisers often join sentences with commas: a first
-    sentence longer than PUNCHY_MAX_WORDS is cut to its first clause (when that has 3+ words),
-    and one with no end within MAX_HOOK_CHARS falls back to the first segment."""
+    """The first meaningful spoken sentence. A fragment ("Wow!", a misheard "The O.V.") is joined
+    with what follows. Speech recognisers often join sentences with commas: a first sentence longer
+    than PUNCHY_MAX_WORDS is cut to its first clause (when that is no fragment), and one with no end
+    within MAX_HOOK_CHARS falls back to the first segment."""
     if not transcript.has_speech:
         return _SpokenHook("", None)
     spoken = [s for s in transcript.segments if s.text.strip()]
     start = spoken[0].start if spoken else None
-    first = sentences(_spoken_text(transcript))[0]
+    said = sentences(_spoken_text(transcript))
+    first, rest = said[0], said[1:]
+    piece = first
+    while _is_fragment(piece) and rest:  # until a sentence of its own says something
+        piece = rest.pop(0)
+        first = f"{first} {piece}"
     if len(first.split()) > PUNCHY_MAX_WORDS:
-        lead = clauses(first)[0].rstrip(",;:–— ")
-        if len(lead.split()) >= 3 and lead != first:
+        parts = clauses(first)
+        lead = parts.pop(0).rstrip(",;:–— ")
+        while _is_fragment(lead) and parts:
+            lead = f"{lead}, {parts.pop(0).rstrip(',;:–— ')}"
+        if not _is_fragment(lead) and lead != first and len(lead.split()) <= PUNCHY_MAX_WORDS:
             first = lead
     if len(first) > MAX_HOOK_CHARS and spoken:
         first = spoken[0].text
     return _SpokenHook(_trim(first), start)
+
+
+def agree_with_screen(hook: str, screen_hook: str | None) -> str:
+    """`hook` with the words it shares with the on-screen hook, and a misheard stretch between them
+    replaced by what the screen shows ("The O.V. you found it" + "POV: you found it" -> "POV you
+    found it"): when both say the same thing in different words, the agreement wins."""
+    if not hook or not screen_hook:
+        return hook
+    spoken = list(_WORD.finditer(hook))
+    shown = _WORD.findall(screen_hook)
+    said, seen = [m.group().casefold() for m in spoken], [w.casefold() for w in shown]
+    matcher = SequenceMatcher(None, said, seen, autojunk=False)
+    shared = sum(block.size for block in matcher.get_matching_blocks())
+    if len(seen) < MIN_HOOK_WORDS or shared < AGREEMENT_SHARE * len(seen):
+        return hook
+    out, cursor = [], 0
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        # Only a stretch inside the shared text, of similar letters, is a mishearing to mend.
+        if op != "replace" or i1 == 0 and j1 > 0 or i2 == len(said) and j2 < len(seen):
+            continue
+        heard, written = "".join(said[i1:i2]), "".join(seen[j1:j2])
+        if SequenceMatcher(None, heard, written).ratio() < 0.5:
+            continue
+        words = [w if w.isupper() and len(w) <= 4 else w.lower() for w in shown[j1:j2]]
+        if i1 == 0:
+            words[0] = words[0][:1].upper() + words[0][1:]
+        out.append(hook[cursor:spoken[i1].start()] + " ".join(words))
+        cursor = spoken[i2 - 1].end()
+        if hook[cursor:cursor + 1] == "." and not hook[cursor + 1:].strip() == "":
+            cursor += 1  # the initial's own dot ("O.V.") goes with it
+    return " ".join((("".join(out) + hook[cursor:]).split()))
 
 
 def on_screen_hook(screen_text: list[ScreenText]) -> str | None:
@@ -156,37 +131,49 @@ def on_screen_hook(screen_text: list[ScreenText]) -> str | None:
     return _trim(" ".join(line.text.strip() for line in early if line.t - first_t <= SAME_FRAME_S))
 
 
-def _spoken_cta(transcript: Transcript) -> str:
+def _is_cta(text: str, rules: list[RuleSet]) -> bool:
+    return any(r.cta.search(text) for r in rules)
+
+
+def _spoken_cta(transcript: Transcript, rules: list[RuleSet]) -> str:
     if not transcript.has_speech:
         return ""
-    matching = [s for s in sentences(_spoken_text(transcript)) if CTA_PATTERN.search(s)]
+    matching = [s for s in sentences(_spoken_text(transcript)) if _is_cta(s, rules)]
     if not matching:
         return ""
     cta = matching[-1]
     if len(cta.split()) > PUNCHY_MAX_WORDS:
         # A long run-on sentence: keep it from the first clause that asks for the action.
         parts = clauses(cta)
-        first = next((i for i, part in enumerate(parts) if CTA_PATTERN.search(part)), 0)
+        first = next((i for i, part in enumerate(parts) if _is_cta(part, rules)), 0)
         cta = " ".join(parts[first:])
     return _trim(cta)
 
 
-def _on_screen_cta(screen_text: list[ScreenText]) -> str:
-    matching = sorted((line for line in screen_text if CTA_PATTERN.search(line.text)), key=lambda s: s.t)
-    return _trim(matching[-1].text) if matching else ""
+def _on_screen_cta(screen_text: list[ScreenText], rules: list[RuleSet]) -> str:
+    """The latest matching on-screen text; lines first seen in the same frame are one caption."""
+    by_time: dict[float, list[str]] = {}
+    for line in sorted(screen_text, key=lambda s: s.t):
+        key = next((t for t in by_time if line.t - t <= SAME_FRAME_S), line.t)
+        by_time.setdefault(key, []).append(line.text.strip())
+    captions = [" ".join(lines) for _, lines in sorted(by_time.items())]
+    matching = [caption for caption in captions if _is_cta(caption, rules)]
+    return _trim(matching[-1]) if matching else ""
 
 
-def classify(spoken: str, on_screen: str | None) -> tuple[HookFamily, bool]:
+def classify(spoken: str, on_screen: str | None, rules: list[RuleSet] | None = None) -> tuple[HookFamily, bool]:
     """(family, whether a rule matched) for the spoken hook and on-screen hook."""
     text = "\n".join(part for part in (spoken, on_screen or "") if part)
-    for family, pattern in FAMILY_RULES:
-        if pattern.search(text):
-            return family, True
+    for rule_set in rules or rules_for(None):
+        for family, pattern in rule_set.families:
+            if pattern.search(text):
+                return family, True
     return (HookFamily.BOLD_CLAIM if text else HookFamily.PATTERN_INTERRUPT), False
 
 
-def _content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if len(w) >= 3 and w not in _STOPWORDS}
+def _content_words(text: str, rules: list[RuleSet]) -> set[str]:
+    stop = frozenset().union(*(r.stopwords for r in rules))
+    return {w for w in _WORD.findall(text.casefold()) if len(w) >= 3 and w not in stop}
 
 
 class OfflineExtractor:
@@ -199,14 +186,17 @@ class OfflineExtractor:
 
     def extract(self, source: ExtractionInput) -> HookPackage:
         """Apply the rules of docs/hooks.md to `source`."""
-        hook = spoken_hook(source.transcript)
+        rules = rules_for(source.transcript.language if source.transcript.has_speech else None)
         screen_hook = on_screen_hook(source.screen_text)
-        cta_spoken = _spoken_cta(source.transcript)
-        cta_screen = _on_screen_cta(source.screen_text)
-        family, rule_matched = classify(hook.text, screen_hook)
+        first = spoken_hook(source.transcript)
+        hook = _SpokenHook(agree_with_screen(first.text, screen_hook), first.start_s)
+        cta_spoken = _spoken_cta(source.transcript, rules)
+        cta_screen = _on_screen_cta(source.screen_text, rules)
+        family, rule_matched = classify(hook.text, screen_hook, rules)
         visual = source.visual
 
-        reinforced = bool(hook.text and screen_hook and _content_words(hook.text) & _content_words(screen_hook))
+        reinforced = bool(hook.text and screen_hook
+                          and _content_words(hook.text, rules) & _content_words(screen_hook, rules))
         hook_words = len((hook.text or screen_hook or "").split())
         fast_cut = visual is not None and visual.cuts_first_2s >= FAST_CUTS_FIRST_2S
         high_motion = visual is not None and visual.motion_first_2s >= HIGH_MOTION
@@ -215,7 +205,7 @@ class OfflineExtractor:
         )
 
         tags = [
-            "has_speech" if source.transcript.has_speech else "no_speech",
+            "has_speech" if source.transcript.has_speech else ("speech_unclear" if source.speech_unclear else "no_speech"),
             *(["on_screen_text"] if source.screen_text else []),
             *(["on_screen_hook"] if screen_hook else []),
             *(["reinforced_hook"] if reinforced else []),

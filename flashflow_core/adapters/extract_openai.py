@@ -21,6 +21,7 @@ from flashflow_core.adapters.base import (
     PermanentError,
     TransientError,
 )
+from flashflow_core.adapters.languages import language_name
 from flashflow_core.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,9 @@ If the transcript says there is no speech, spoken_hook is the empty string. Neve
 - structure_tags: a few short snake_case tags for the video's structure (e.g. demo, testimonial, \
 problem_solution, fast_cut_open).
 - quality_score: 0-100, how strongly the opening grabs attention and leads to the sale.
+- Language: answer in the video's language (given below). Copy spoken_hook, on_screen_hook and cta \
+exactly as said or shown, never translated; write visual_hook in the video's language; structure_tags \
+stay English snake_case. When the spoken language is unknown, use the language of the on-screen text.
 
 Taxonomy:
 {taxonomy}"""
@@ -70,6 +74,8 @@ def _taxonomy() -> str:
 
 def _transcript_text(source: ExtractionInput) -> str:
     transcript = source.transcript
+    if source.speech_unclear:
+        return "(there is speech, but it could not be understood: it gives no spoken hook and no CTA)"
     if not transcript.has_speech:
         return "(no speech)"
     if transcript.segments:
@@ -99,11 +105,21 @@ def _visual_text(source: ExtractionInput) -> str:
     )
 
 
+def _language_text(source: ExtractionInput) -> str:
+    transcript = source.transcript
+    if not transcript.has_speech or not transcript.language:
+        return "unknown (no speech the transcriber could trust)"
+    sure = (f", detected with probability {transcript.language_probability:.2f}"
+            if transcript.language_probability is not None else "")
+    return f"{language_name(transcript.language)} ({transcript.language}{sure}): answer in {language_name(transcript.language)}"
+
+
 def build_user_text(source: ExtractionInput) -> str:
     """The text part of the request: everything the earlier stages found about the video."""
     return (
         f"Video: {source.url or '(unknown)'}\n"
-        f"Category: {source.category or '(unknown)'}\n\n"
+        f"Category: {source.category or '(unknown)'}\n"
+        f"Spoken language: {_language_text(source)}\n\n"
         f"Transcript with timestamps:\n{_transcript_text(source)}\n\n"
         f"On-screen text with times:\n{_screen_text(source)}\n\n"
         f"Visual summary of the opening:\n{_visual_text(source)}"

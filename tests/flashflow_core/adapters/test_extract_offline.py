@@ -15,7 +15,8 @@ from flashflow_core.adapters.base import (
     Transcript,
     VisualSummary,
 )
-from flashflow_core.adapters.extract_offline import CTA_PATTERN, OfflineExtractor
+from flashflow_core.adapters.extract_offline import OfflineExtractor
+from flashflow_core.adapters.extract_rules import RULES
 from flashflow_core.adapters.extract_openai import FAMILY_DEFINITIONS
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "hooks.md"
@@ -25,10 +26,10 @@ CALM_OPEN = VisualSummary(cuts_first_2s=0, motion_first_2s=0.02, text_overlay_fi
                           description="A product on a table.")
 
 
-def _transcript(*lines: str, start: float = 0.0, seconds_each: float = 2.0) -> Transcript:
+def _transcript(*lines: str, start: float = 0.0, seconds_each: float = 2.0, language: str = "en") -> Transcript:
     """One segment per line, back to back from `start`."""
     segments = [Segment(start + i * seconds_each, start + (i + 1) * seconds_each, text) for i, text in enumerate(lines)]
-    return Transcript(text=" ".join(lines), language="en", segments=segments, engine="test")
+    return Transcript(text=" ".join(lines), language=language, segments=segments, engine="test")
 
 
 NO_SPEECH = Transcript(text="", language=None)
@@ -248,7 +249,7 @@ def test_cta_is_last_matching_sentence_then_latest_screen_line() -> None:
     ],
 )
 def test_cta_phrases(text: str, is_cta: bool) -> None:
-    assert bool(CTA_PATTERN.search(text)) is is_cta
+    assert bool(RULES["en"].cta.search(text)) is is_cta
 
 
 def test_late_spoken_hook_earns_no_early_hook_points() -> None:
@@ -289,3 +290,88 @@ def test_docs_describe_every_family() -> None:
 
     assert documented == {family.value for family in HookFamily}
     assert set(FAMILY_DEFINITIONS) == set(HookFamily)
+
+
+# ---- spoken hook: meaningful clauses, agreement with the screen -------------------------------
+
+@pytest.mark.parametrize(("speech", "hook"), [
+    ("Wow! This blender is the best thing I bought all year. It crushes ice.",
+     "Wow! This blender is the best thing I bought all year."),
+    ("Nossa! Este liquidificador é a melhor coisa que comprei. Ele tritura gelo.",
+     "Nossa! Este liquidificador é a melhor coisa que comprei."),
+    ("Oh wow. Okay. This changed everything for my skin. Link in bio.",
+     "Oh wow. Okay. This changed everything for my skin."),
+    # A clause cut must not leave a fragment either.
+    ("Wait, wait, this cream fixed my face in three days and my sister wants one too.",
+     "Wait, wait, this cream fixed my face in three days and my sister wants one too."),
+])
+def test_a_fragment_is_joined_with_what_follows(speech: str, hook: str) -> None:
+    assert OfflineExtractor().extract(_extract(_transcript(speech))).spoken_hook == hook
+
+
+def test_a_misheard_acronym_takes_the_on_screen_wording() -> None:
+    source = _extract(_transcript("The O.V. you finally found a cream that works. Link in bio."),
+                      [ScreenText(0.3, "POV: you finally found a cream that works", 0.99)])
+
+    package = OfflineExtractor().extract(source)
+
+    assert package.spoken_hook == "POV you finally found a cream that works."
+    assert package.hook_family is HookFamily.POV_STORYTIME
+
+
+def test_a_paraphrase_on_screen_leaves_the_spoken_hook_alone() -> None:
+    source = _extract(_transcript("Dieses Serum gibt es nur heute zum halben Preis.", language="de"),
+                      [ScreenText(0.3, "Nur heute halber Preis", 0.99)])
+
+    assert OfflineExtractor().extract(source).spoken_hook == "Dieses Serum gibt es nur heute zum halben Preis."
+
+
+# ---- languages ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("language", "hook", "family", "cta"), [
+    ("es", "Deja de deslizar si tienes la piel seca.", "pattern_interrupt",
+     "Toca el carrito naranja para conseguir la tuya."),
+    ("es", "Nadie habla de este truco de cocina.", "curiosity_gap", "El enlace está en mi perfil."),
+    ("pt", "Você ainda dobra suas camisas assim?", "question", "Me siga para mais dicas."),
+    ("pt", "Este sérum está pela metade do preço só hoje.", "offer_urgency", "Compre agora antes que acabe."),
+    ("de", "Drei Tricks, damit deine Sneaker weiß bleiben.", "listicle",
+     "Schreib in die Kommentare, wenn du Teil zwei willst."),
+    ("de", "Hör auf zu scrollen, wenn du trockene Haut hast.", "pattern_interrupt",
+     "Tippe auf den orangen Warenkorb und hol dir deine."),
+    ("fr", "Personne ne parle de cette astuce de cuisine.", "curiosity_gap", "Le lien est dans ma bio."),
+    ("fr", "Ce mixeur est le meilleur achat de mon année.", "bold_claim", "Commande le tien avant la rupture."),
+    ("id", "Serum ini diskon setengah harga hanya hari ini.", "offer_urgency", "Beli sekarang sebelum habis."),
+    ("id", "Tidak ada yang membahas trik dapur ini.", "curiosity_gap", "Link ada di bio."),
+])
+def test_each_language_has_its_cta_and_family_rules(language: str, hook: str, family: str, cta: str) -> None:
+    source = _extract(_transcript(hook, "Something in between.", cta, language=language))
+
+    package = OfflineExtractor().extract(source)
+
+    assert (package.spoken_hook, package.hook_family.value, package.cta) == (hook, family, cta)
+    assert "cta_spoken" in package.structure_tags
+
+
+def test_the_speech_language_is_tried_before_english() -> None:
+    # "Sale" is English for a sale; in this Spanish sentence it is the verb "comes out".
+    source = _extract(_transcript("¿Sabías que sale más barato hacerlo en casa?", language="es"))
+
+    assert OfflineExtractor().extract(source).hook_family is HookFamily.QUESTION
+
+
+def test_without_trusted_speech_every_language_reads_the_screen() -> None:
+    source = _extract(NO_SPEECH, [ScreenText(0.2, "Trois astuces à connaître", 0.99), ScreenText(4.0, "Lien en bio", 0.99)])
+
+    package = OfflineExtractor().extract(source)
+
+    assert (package.hook_family, package.cta) == (HookFamily.LISTICLE, "Lien en bio")
+
+
+def test_unclear_speech_is_tagged_so() -> None:
+    source = ExtractionInput(transcript=NO_SPEECH, screen_text=[ScreenText(0.2, "Peau sèche", 0.99)], visual=None,
+                             speech_unclear=True)
+
+    package = OfflineExtractor().extract(source)
+
+    assert package.spoken_hook == "" and package.structure_tags[0] == "speech_unclear"
+    assert "no_speech" not in package.structure_tags

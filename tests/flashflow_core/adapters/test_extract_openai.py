@@ -308,3 +308,36 @@ def test_missing_api_key_is_refused(openai_server: FakeOpenAIServer, monkeypatch
 
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
         OpenAIExtractor(_settings(openai_server, openai_api_key=None))
+
+
+def test_the_model_is_told_the_language_and_answers_in_it(openai_server: FakeOpenAIServer,
+                                                           extractor: OpenAIExtractor) -> None:
+    german = {**ANSWER, "spoken_hook": "Hör auf zu scrollen, wenn du trockene Haut hast.",
+              "on_screen_hook": "Trockene Haut", "visual_hook": "Nahaufnahme trockener Haut, dann die Creme.",
+              "cta": "Tippe auf den orangen Warenkorb."}
+    openai_server.answer(german)
+    transcript = Transcript(text="Hör auf zu scrollen, wenn du trockene Haut hast. Tippe auf den orangen Warenkorb.",
+                            language="de", segments=[Segment(0.0, 3.0, "Hör auf zu scrollen, wenn du trockene Haut hast."),
+                                                     Segment(3.0, 5.0, "Tippe auf den orangen Warenkorb.")],
+                            language_probability=0.96, confidence=0.71)
+
+    package = extractor.extract(_source(transcript=transcript, screen_text=[ScreenText(0.4, "Trockene Haut", 0.99)]))
+
+    assert package == HookPackage.model_validate(german)
+    body = openai_server.chat_requests[0].body
+    text = _user_parts(body)[0]["text"]
+    assert "Spoken language: German (de, detected with probability 0.96): answer in German" in text
+    system = next(m["content"] for m in body["messages"] if m["role"] == "system")
+    assert "answer in the video's language" in system and "never translated" in system
+
+
+def test_unclear_speech_reaches_the_model_as_unusable(openai_server: FakeOpenAIServer,
+                                                       extractor: OpenAIExtractor) -> None:
+    openai_server.answer({**ANSWER, "spoken_hook": "", "cta": ""})
+    unclear = Transcript(text="", language=None)
+
+    extractor.extract(_source(transcript=unclear, speech_unclear=True))
+
+    text = _user_parts(openai_server.chat_requests[0].body)[0]["text"]
+    assert "there is speech, but it could not be understood" in text
+    assert "Spoken language: unknown" in text
