@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install browser demo test test-embedded services-down doctor fixtures bench clean
+.PHONY: install browser demo test test-embedded services-down doctor eval-deps fixtures bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ services-down: install
 
 doctor: install
 	$(BIN)/flashflow doctor
+
+## eval-deps: what rendering the hook evaluation set needs (run as root): espeak-ng and the DejaVu font
+eval-deps:
+	apt-get update && apt-get install -y --no-install-recommends espeak-ng fonts-dejavu-core
 
 ## fixtures: remake the test videos (needs espeak-ng and ffmpeg: apt-get install espeak-ng ffmpeg)
 fixtures:

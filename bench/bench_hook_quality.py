@@ -1,0 +1,208 @@
+"""How often the Winners Bank's hook packages are right, per language, on the evaluation set.
+
+    python -m bench.bench_hook_quality [--model base|tiny.en] [--compare 6]
+
+Runs the real stages (the same `Pipeline.run_stage` the worker's actors call, in this process, no
+broker) on a scratch Postgres database: yt-dlp from a loopback server, PyAV + ffmpeg, faster-whisper,
+rapidocr, the offline extractor, with default settings except FLASHFLOW_WHISPER_MODEL. The set
+(bench/hook_eval, 42 videos) is rendered once and cached under FLASHFLOW_HOME/hook-eval/.
+
+Per language and overall: language-ID accuracy, word error rate, spoken-hook / on-screen / CTA /
+family accuracy, garbage rate (ready rows whose spoken hook came from a wrong-language transcript or
+one with a word error rate over 50 %), seconds per video and the transcribe stage's speed as a
+multiple of real time. `--compare N` also times openai-whisper on the same weights (converted with
+../shared/tools/ct2_whisper_to_pt.py) against faster-whisper on N videos' audio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from bench.common import scratch_settings
+from bench.hook_eval.make_set import default_folder, ensure_set
+from flashflow_core.adapters import media
+from flashflow_core.adapters.toolkit import Toolkit
+from flashflow_core.adapters.whisper_models import resolve_model
+from flashflow_core.config import Settings, load_settings
+from flashflow_core.db.pool import make_pool
+from flashflow_core.winners.pipeline import Pipeline
+from flashflow_core.winners.states import ReferenceStatus, Stage
+from flashflow_core.winners.submit import ReferenceSubmission, submit_reference
+from workers.demo import serve_folder
+
+ROOT = Path(__file__).resolve().parent.parent
+CONVERTER = ROOT.parent / "shared" / "tools" / "ct2_whisper_to_pt.py"
+HOOK_MAX_WER = 0.25  # a hook or CTA within a word in four of the label counts as right
+GARBAGE_WER = 0.5
+_WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+
+
+def words(text: str | None) -> list[str]:
+    return _WORDS.findall((text or "").casefold())
+
+
+def wer(reference: str, hypothesis: str | None) -> float:
+    """Word error rate: word-level edit distance over the reference's length."""
+    ref, hyp = words(reference), words(hypothesis)
+    if not ref:
+        return 0.0 if not hyp else 1.0
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1] / len(ref)
+
+
+def _matches(label: str, got: str | None) -> bool:
+    return not words(got) if not label else wer(label, got) <= HOOK_MAX_WER
+
+
+def score(label: dict, row: dict, asset: dict | None, extract: dict | None) -> dict:
+    """One video's results against its label."""
+    speech = bool(label["speech"])
+    ready = row["status"] == ReferenceStatus.READY
+    spoken = (extract or {}).get("spoken_hook") or ""
+    transcript_wer = wer(label["speech"], (asset or {}).get("transcript_text")) if speech else None
+    language = (asset or {}).get("language")
+    garbage = ready and bool(spoken) and (language != label["language"] or (transcript_wer or 0) > GARBAGE_WER)
+    return {
+        "language_ok": language == label["language"] if speech else None,
+        "wer": transcript_wer,
+        "hook_ok": ready and _matches(label["spoken_hook"], spoken),
+        "screen_ok": ready and words((extract or {}).get("on_screen_hook")) == words(label["on_screen_hook"]),
+        "cta_ok": ready and _matches(label["cta"], (extract or {}).get("cta")),
+        "family_ok": ready and (extract or {}).get("hook_family") == label["family"],
+        "garbage": garbage,
+        "finished": ready,
+        "unclear": "speech_unclear" in ((extract or {}).get("structure_tags") or []),
+    }
+
+
+def run_set(settings: Settings, folder: Path) -> list[dict]:
+    """Every case through fetch, transcribe and extract; results with timings."""
+    labels = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+    results = []
+    with make_pool(settings) as pool, serve_folder(folder) as base:
+        tools = Toolkit(settings)
+        tools.transcriber.load()
+        _ = tools.ocr  # load the OCR models outside the timings
+        pipeline = Pipeline(pool, settings, tools)
+        for n, label in enumerate(labels, 1):
+            rid = submit_reference(pool, ReferenceSubmission(url=f"{base}/{label['id']}.mp4?t={time.time()}",
+                                                             submitted_by="bench")).id
+            took: dict[str, float] = {}
+            for stage in Stage:
+                started = time.perf_counter()
+                outcome = pipeline.run_stage(stage, rid, f"bench-{stage}").outcome
+                took[str(stage)] = time.perf_counter() - started
+                if outcome != "advanced":
+                    break
+            with pool.connection() as conn:
+                row = conn.execute("SELECT * FROM reference_videos WHERE id = %s", (rid,)).fetchone()
+                asset = conn.execute("SELECT * FROM reference_assets WHERE reference_video_id = %s "
+                                     "AND asset_type = 'transcript'", (rid,)).fetchone()
+                extract = conn.execute("SELECT * FROM reference_extracts WHERE reference_video_id = %s",
+                                       (rid,)).fetchone()
+            result = {**score(label, row, asset, extract), "id": label["id"], "lang": label["language"],
+                      "seconds": sum(took.values()), "transcribe_s": took.get("transcribe", 0.0),
+                      "audio_s": float((row["source_meta"] or {}).get("duration_s") or 0),
+                      "detected": (asset or {}).get("language"), "confidence": (asset or {}).get("confidence"),
+                      "status": row["status"], "error": row["error_message"],
+                      "spoken_hook": (extract or {}).get("spoken_hook")}
+            results.append(result)
+            print(f"  {n:2}/{len(labels)} {label['id']:5} {row['status']:6} lang={result['detected']} "
+                  f"conf={result['confidence']} hook={'ok' if result['hook_ok'] else 'MISS'}"
+                  f"{' GARBAGE' if result['garbage'] else ''}", flush=True)
+    return results
+
+
+def _pct(values: list[bool]) -> str:
+    return f"{100 * sum(values) / len(values):.0f} %" if values else "—"
+
+
+def print_table(results: list[dict], model: str) -> None:
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for r in results:
+        groups[r["lang"]].append(r)
+    groups["all"] = results
+    print(f"\n| {model} | videos | language ID | WER | spoken hook | on-screen | CTA | family | garbage "
+          "| speech_unclear | s / video | × real time |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, rows in groups.items():
+        speech = [r for r in rows if r["language_ok"] is not None]
+        wers = [r["wer"] for r in speech if r["wer"] is not None]
+        ready = [r for r in rows if r["finished"]]
+        audio, spent = sum(r["audio_s"] for r in rows), sum(r["transcribe_s"] for r in rows)
+        print(f"| {name} | {len(rows)} | {_pct([r['language_ok'] for r in speech])} | "
+              f"{100 * statistics.mean(wers):.0f} % | {_pct([r['hook_ok'] for r in rows])} | "
+              f"{_pct([r['screen_ok'] for r in rows])} | {_pct([r['cta_ok'] for r in rows])} | "
+              f"{_pct([r['family_ok'] for r in rows])} | {sum(r['garbage'] for r in ready)} of {len(ready)} | "
+              f"{sum(r['unclear'] for r in rows)} | {statistics.mean(r['seconds'] for r in rows):.2f} | "
+              f"{audio / spent if spent else 0:.1f} |")
+
+
+def compare_engines(settings: Settings, folder: Path, count: int) -> None:
+    """faster-whisper against openai-whisper on the same weights and audio (model loads excluded)."""
+    if not CONVERTER.is_file():
+        print(f"\nopenai-whisper comparison skipped: {CONVERTER} is absent")
+        return
+    from flashflow_core.adapters.transcribe_faster_whisper import FasterWhisperTranscriber
+    from flashflow_core.adapters.transcribe_openai_whisper import OpenAIWhisperTranscriber
+
+    labels = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*-1.json"))]
+    labels = (labels * 2)[:count] if count > len(labels) else labels[:count]
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        checkpoint = tmp / "model.pt"
+        subprocess.run([sys.executable, str(CONVERTER), resolve_model(settings).source, str(checkpoint)],
+                       check=True, capture_output=True, timeout=600)
+        fast = FasterWhisperTranscriber(settings.model_copy(update={"whisper_cpu_threads": 2, "worker_threads": 1}))
+        slow = OpenAIWhisperTranscriber(settings.model_copy(update={"whisper_model": str(checkpoint),
+                                                                    "whisper_cpu_threads": 2}))
+        fast.load()
+        slow.load()
+        times = {"faster-whisper": 0.0, "openai-whisper": 0.0}
+        audio_s = 0.0
+        for label in labels:
+            wav = tmp / f"{label['id']}.wav"
+            media.extract_audio(folder / f"{label['id']}.mp4", wav)
+            audio_s += media.decode_audio(wav).size / 16000  # decoded at 16 kHz
+            for name, engine in (("faster-whisper", fast), ("openai-whisper", slow)):
+                started = time.perf_counter()
+                engine.transcribe(wav)
+                times[name] += time.perf_counter() - started
+    print(f"\nsame weights ({resolve_model(settings).label}), {len(labels)} videos, 2 threads each, loads excluded:")
+    for name, spent in times.items():
+        print(f"  {name:15} {spent:7.2f} s for {audio_s:.1f} s of audio: {audio_s / spent:.1f}x real time")
+    print(f"  faster-whisper is {times['openai-whisper'] / times['faster-whisper']:.1f}x faster")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="base", help="FLASHFLOW_WHISPER_MODEL: base (default) or tiny.en")
+    parser.add_argument("--set", type=Path, help="the evaluation set's folder (default: rendered and cached)")
+    parser.add_argument("--compare", type=int, default=6, help="videos for the openai-whisper timing (0: none)")
+    args = parser.parse_args()
+    folder = ensure_set(args.set or default_folder(load_settings().home))
+    with tempfile.TemporaryDirectory() as storage, scratch_settings(
+        storage_root=Path(storage), fetch_allow_hosts=["127.0.0.1"], log_level="WARNING", whisper_model=args.model,
+    ) as settings:
+        print(f"evaluation set {folder}, model {args.model}, gate {settings.speech_min_confidence}")
+        results = run_set(settings, folder)
+        print_table(results, args.model)
+        if args.compare:
+            compare_engines(settings, folder, args.compare)
+
+
+if __name__ == "__main__":
+    main()
