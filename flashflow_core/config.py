@@ -12,10 +12,12 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import types
+import typing
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from flashflow_core.redaction import redact, redact_setting, remember_settings
@@ -24,9 +26,27 @@ ENV_PREFIX = "FLASHFLOW_"
 
 DEFAULT_ALLOWED_EXTRACTORS = ["TikTok", "TikTokVM", "vm.tiktok", "Instagram", "Youtube", "YoutubeShortsAudioPivot"]
 
+# Default paths come from the project, never from the folder a command happens to run in: in a
+# source checkout (pyproject.toml beside the packages) HOME is <checkout>/.flashflow and the
+# schedules are <checkout>/schedules.yaml; an installed copy keeps HOME in ~/.flashflow and needs
+# FLASHFLOW_SCHEDULES_FILE (the Docker image sets it).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_IN_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file()
+DEFAULT_HOME = PROJECT_ROOT / ".flashflow" if _IN_CHECKOUT else Path.home() / ".flashflow"
+DEFAULT_SCHEDULES_FILE = PROJECT_ROOT / "schedules.yaml"
+
 
 class ConfigError(Exception):
     """A setting could not be read; the message names the variable and what it accepts."""
+
+
+def _literal_choices(annotation: object) -> list[str]:
+    """The string choices of a Literal annotation (also inside `Literal[...] | None`)."""
+    if typing.get_origin(annotation) is Literal:
+        return [a for a in typing.get_args(annotation) if isinstance(a, str)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [c for arg in typing.get_args(annotation) for c in _literal_choices(arg)]
+    return []
 
 
 def _split_csv(value: object) -> object:
@@ -50,10 +70,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("REDIS_URL", "FLASHFLOW_REDIS_URL"),
         description="Redis URL (redis://host:port/db). Unset: the embedded Valkey server.",
     )
-    home: Path = Field(default=Path(".flashflow"), description="Folder for embedded servers' data and local storage.")
+    home: Path = Field(default=DEFAULT_HOME, description="Folder for embedded servers' data and local storage "
+                       "(default: .flashflow in the project checkout, else ~/.flashflow).")
     storage_root: Path | None = Field(default=None, description="Where media files are stored (default HOME/storage).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_format: Literal["json", "text"] = "json"
+    log_format: Literal["json", "text"] | None = Field(
+        default=None, description="json or text; unset: text when stderr is a terminal, json otherwise.")
 
     db_pool_min: int = Field(default=1, ge=0, le=100)
     db_pool_max: int = Field(default=8, ge=1, le=200)
@@ -168,7 +190,18 @@ class Settings(BaseSettings):
 
     metrics_port: int = Field(default=0, ge=0, le=65535, description="0 disables the Prometheus endpoint.")
     metrics_addr: str = Field(default="0.0.0.0", description="Address the Prometheus endpoint listens on.")
-    schedules_file: Path = Path("schedules.yaml")
+    schedules_file: Path = Field(default=DEFAULT_SCHEDULES_FILE,
+                                 description="The schedules (default: schedules.yaml of the project checkout).")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _choice_any_case(cls, value: object, info: ValidationInfo) -> object:
+        """`warning` for WARNING, `JSON` for json: a choice matches whatever its case, when only one does."""
+        if not isinstance(value, str) or info.field_name is None:
+            return value
+        choices = _literal_choices(cls.model_fields[info.field_name].annotation)
+        matches = [c for c in choices if c.lower() == value.strip().lower()]
+        return matches[0] if len(matches) == 1 else value
 
     # The operator console (`flashflow console`, docs/console.md).
     console_host: str = Field(default="127.0.0.1", description="Address the console listens on; anything but "

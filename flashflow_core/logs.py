@@ -1,4 +1,5 @@
-"""Structured logging: one JSON object per line, carrying the fields passed in `extra`.
+"""Structured logging on stderr: one JSON object per line for machines, or readable text lines for a
+person at a terminal, both carrying the fields passed in `extra`.
 
 Every line, its fields and any traceback pass through `flashflow_core.redaction.redact`, so a
 URL with a password or a secret setting's value never reaches a log."""
@@ -59,10 +60,20 @@ def _redacted(value: object) -> object:
     return value
 
 
-def setup_logging(level: str = "INFO", fmt: str = "json") -> None:
-    """Send logs to stderr in the chosen format; safe to call more than once."""
+def setup_logging(level: str = "INFO", fmt: str | None = None) -> None:
+    """Send logs to stderr in the chosen format (None: text on a terminal, JSON otherwise); safe to
+    call more than once."""
+    if fmt is None:
+        fmt = "text" if _stderr_is_terminal() else "json"
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -5,14 +5,25 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import sys
 
 import redis
-from rich.table import Table
 
 from flashflow_core.db.pool import connect
-from flashflow_core.ops.dlq import DeadLetterError, DeadLetterQueues, DeadMessage, reasons, record_operator_action
+from flashflow_core.ops.dlq import (
+    AmbiguousDeadLetter,
+    DeadLetterError,
+    DeadLetterQueues,
+    DeadMessage,
+    reasons,
+    record_operator_action,
+)
+from workers.cli_output import Column, is_terminal, json_rows
+from workers.exit_codes import ExitCode
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+NEEDS = ("redis", "postgres")
+LIST_COLUMNS = (Column("queue"), Column("id", whole=True), Column("dead_at", "dead since (UTC)"), Column("actor_name", "actor"),
+                Column("reason"))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,24 +35,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     def queue_option(p: argparse.ArgumentParser) -> None:
         p.add_argument("--queue", "-q", metavar="Q", help="only this queue (default: every queue)")
 
-    p = actions.add_parser("list", help="dead-lettered messages, newest first, with their reasons")
+    p = actions.add_parser("list", help="dead-lettered messages, newest first, with their reasons",
+                           description=cmd_list.__doc__)
     queue_option(p)
     p.add_argument("--limit", type=int, default=50, help="at most this many per queue (default 50)")
-    p.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
-    p.set_defaults(handler=cmd_list)
+    p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    p.set_defaults(handler=cmd_list, needs=NEEDS)
 
     p = actions.add_parser("show", help="one message: payload and reason")
-    p.add_argument("id", help="the message's Redis id (as `dlq list` shows)")
+    p.add_argument("id", help="the message's Redis id (as `dlq list` shows), or its first characters")
     queue_option(p)
-    p.set_defaults(handler=cmd_show)
+    p.set_defaults(handler=cmd_show, needs=NEEDS)
 
     for name, handler, verb in (("requeue", cmd_requeue, "put back on their queue with fresh retries"),
                                 ("purge", cmd_purge, "delete for good")):
-        p = actions.add_parser(name, help=f"messages to {verb}")
-        p.add_argument("ids", nargs="*", metavar="ID", help="Redis ids of the messages")
+        p = actions.add_parser(name, help=f"messages to {verb}", description=handler.__doc__)
+        p.add_argument("ids", nargs="*", metavar="ID", help="Redis ids of the messages (or their first characters)")
         p.add_argument("--all", action="store_true", help="every message (of --queue, or of every queue)")
         queue_option(p)
-        p.set_defaults(handler=handler)
+        if name == "purge":
+            p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation (required when "
+                           "standard input is not a terminal)")
+        p.set_defaults(handler=handler, needs=NEEDS)
 
 
 def _queues(ctx) -> DeadLetterQueues:
@@ -55,26 +70,22 @@ def _reasons(ctx, messages: list[DeadMessage]) -> dict[str, str]:
 
 
 def cmd_list(args: argparse.Namespace, ctx) -> int:
-    """List dead-lettered messages per queue, newest first, with the recorded reason."""
+    """List dead-lettered messages per queue, newest first, with the recorded reason.
+
+    Columns: queue, id, dead since (UTC, ISO 8601), actor, reason."""
     dlq = _queues(ctx)
     names = [args.queue] if args.queue else dlq.queues()
     messages = [m for name in names for m in dlq.entries(name, args.limit)]
     why = _reasons(ctx, messages)
+    rows = [{"queue": m.queue, "id": m.redis_message_id, "dead_at": m.dead_at.isoformat(),
+             "actor_name": m.actor_name, "reason": why.get(m.redis_message_id)} for m in messages]
     if args.json:
-        for m in messages:
-            ctx.console.print(json.dumps({
-                "queue": m.queue, "id": m.redis_message_id, "dead_at": m.dead_at.isoformat(),
-                "actor_name": m.actor_name, "reason": why.get(m.redis_message_id)}), markup=False, soft_wrap=True)
-        return EXIT_OK
-    if not messages:
-        ctx.console.print("no dead-lettered messages" + (f" in {args.queue}" if args.queue else ""), markup=False)
-        return EXIT_OK
-    table = Table("queue", "id", "dead since (UTC)", "actor", "reason")
-    for m in messages:
-        table.add_row(m.queue, m.redis_message_id, f"{m.dead_at:%Y-%m-%d %H:%M:%S}", m.actor_name or "?",
-                      why.get(m.redis_message_id, "(no reason recorded)"))
-    ctx.console.print(table)
-    return EXIT_OK
+        ctx.out.json(json_rows(LIST_COLUMNS, rows))
+    elif not rows and ctx.out.terminal:
+        ctx.out.text("no dead-lettered messages" + (f" in {args.queue}" if args.queue else ""))
+    else:
+        ctx.out.rows(LIST_COLUMNS, rows)
+    return ExitCode.OK
 
 
 def cmd_show(args: argparse.Namespace, ctx) -> int:
@@ -82,21 +93,24 @@ def cmd_show(args: argparse.Namespace, ctx) -> int:
     try:
         message = _queues(ctx).find(args.id, args.queue)
     except DeadLetterError as exc:
-        ctx.err.print(f"flashflow dlq show: {exc}", markup=False)
-        return EXIT_FAILED
+        return ctx.fail("dlq show", str(exc), _code(exc))
     reason = _reasons(ctx, [message]).get(message.redis_message_id, "(no reason recorded)")
     fields = message.fields
     payload = json.dumps(fields, indent=2) if fields is not None else message.payload.decode("utf-8", "replace")
     for line in (f"queue:     {message.queue}", f"id:        {message.redis_message_id}",
                  f"dead since: {message.dead_at.isoformat()}", f"reason:    {reason}", "payload:", payload):
         ctx.console.print(line, markup=False, soft_wrap=True)
-    return EXIT_OK
+    return ExitCode.OK
 
 
-def _selected(args: argparse.Namespace, ctx, command: str) -> list[DeadMessage] | None:
+def _code(exc: DeadLetterError) -> ExitCode:
+    return ExitCode.USAGE if isinstance(exc, AmbiguousDeadLetter) else ExitCode.NOT_FOUND
+
+
+def _selected(args: argparse.Namespace, ctx, command: str) -> list[DeadMessage] | ExitCode:
+    """The messages named by ids, prefixes or --all; or the exit code after saying what is wrong."""
     if bool(args.ids) == bool(args.all):
-        ctx.err.print(f"flashflow dlq {command}: give message ids or --all (not both)", markup=False)
-        return None
+        return ctx.fail(f"dlq {command}", "give message ids or --all (not both)", ExitCode.USAGE)
     dlq = _queues(ctx)
     if args.all:
         names = [args.queue] if args.queue else dlq.queues()
@@ -104,35 +118,40 @@ def _selected(args: argparse.Namespace, ctx, command: str) -> list[DeadMessage] 
     try:
         return [dlq.find(rid, args.queue) for rid in args.ids]
     except DeadLetterError as exc:
-        ctx.err.print(f"flashflow dlq {command}: {exc}", markup=False)
-        return None
+        return ctx.fail(f"dlq {command}", str(exc), _code(exc))
 
 
 def cmd_requeue(args: argparse.Namespace, ctx) -> int:
     """Put dead messages back on their queues (fresh retries); each is audited."""
     messages = _selected(args, ctx, "requeue")
-    if messages is None:
-        return EXIT_USAGE if bool(args.ids) == bool(args.all) else EXIT_FAILED
+    if isinstance(messages, ExitCode):
+        return messages
     dlq, failed = _queues(ctx), 0
     with connect(ctx.settings, autocommit=True) as conn:
         for m in messages:
             try:
                 dlq.requeue(m)
             except DeadLetterError as exc:
-                ctx.err.print(f"flashflow dlq requeue: {exc}", markup=False)
+                ctx.fail("dlq requeue", str(exc))
                 failed += 1
                 continue
             record_operator_action(conn, "message.requeued", m, f"requeued on {m.queue} from its dead-letter "
                                    "queue", actor=f"cli:{getpass.getuser()}")
-            ctx.console.print(f"requeued {m.redis_message_id} on {m.queue}", markup=False)
-    return EXIT_FAILED if failed else EXIT_OK
+            ctx.out.text(f"requeued {m.redis_message_id} on {m.queue}")
+    return ExitCode.FAILED if failed else ExitCode.OK
 
 
 def cmd_purge(args: argparse.Namespace, ctx) -> int:
-    """Delete dead messages for good; each is audited."""
+    """Delete dead messages for good; each is audited. Asks first when standard input is a
+    terminal; otherwise --yes is required."""
     messages = _selected(args, ctx, "purge")
-    if messages is None:
-        return EXIT_USAGE if bool(args.ids) == bool(args.all) else EXIT_FAILED
+    if isinstance(messages, ExitCode):
+        return messages
+    if not messages:
+        ctx.out.text("purged 0 message(s)")
+        return ExitCode.OK
+    if not args.yes and not _confirmed(ctx, len(messages)):
+        return ExitCode.USAGE if not is_terminal(sys.stdin) else ExitCode.FAILED
     dlq, removed = _queues(ctx), 0
     with connect(ctx.settings, autocommit=True) as conn:
         for m in messages:
@@ -140,5 +159,18 @@ def cmd_purge(args: argparse.Namespace, ctx) -> int:
                 removed += 1
                 record_operator_action(conn, "message.purged", m, f"purged from the dead-letter queue of {m.queue}",
                                        actor=f"cli:{getpass.getuser()}")
-    ctx.console.print(f"purged {removed} message(s)", markup=False)
-    return EXIT_OK
+    ctx.out.text(f"purged {removed} message(s)")
+    return ExitCode.OK
+
+
+def _confirmed(ctx, count: int) -> bool:
+    """Ask on the terminal; refuse (with the reason) when nobody can answer."""
+    if not is_terminal(sys.stdin):
+        ctx.fail("dlq purge", f"refusing to delete {count} message(s) for good without confirmation: "
+                 "pass --yes", ExitCode.USAGE)
+        return False
+    answer = ctx.err.input(f"Delete {count} dead-lettered message(s) for good? [y/N] ", markup=False)
+    if answer.strip().lower() in ("y", "yes"):
+        return True
+    ctx.err.print("nothing purged", markup=False)
+    return False

@@ -7,12 +7,9 @@ from __future__ import annotations
 import argparse
 import time
 
-import psycopg
-import redis
-
+from flashflow_core.ops import outages
 from flashflow_core.redaction import redact
-
-EXIT_OK, EXIT_UNHEALTHY = 0, 1
+from workers.exit_codes import ExitCode
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,20 +30,16 @@ def problems(settings, worker: bool, max_age_s: float | None) -> list[str]:
         found.append("DATABASE_URL is not set")
     else:
         try:
-            with psycopg.connect(settings.database_url, connect_timeout=5) as conn:
-                conn.execute("SELECT 1")
-        except psycopg.Error as exc:
-            found.append(f"Postgres does not answer: {exc}".strip())
+            outages.check_postgres(settings.database_url, require_migrated=False)
+        except outages.ServerProblem as exc:
+            found.append(str(exc))
     if not settings.redis_url:
         found.append("REDIS_URL is not set")
     else:
-        client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
         try:
-            client.ping()
-        except redis.RedisError as exc:
-            found.append(f"Redis does not answer: {exc}")
-        finally:
-            client.close()
+            outages.check_redis(settings.redis_url)
+        except outages.ServerProblem as exc:
+            found.append(str(exc))
     if worker:
         limit = max_age_s or max(30.0, 4 * settings.broker_maintenance_interval_s)
         path = settings.worker_health_file
@@ -67,4 +60,4 @@ def cmd_healthcheck(args: argparse.Namespace, ctx) -> int:
         ctx.err.print(f"unhealthy: {redact(line)}", markup=False)
     if not found:
         ctx.console.print("healthy", markup=False)
-    return EXIT_UNHEALTHY if found else EXIT_OK
+    return ExitCode.FAILED if found else ExitCode.OK

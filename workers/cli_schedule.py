@@ -6,12 +6,15 @@ import argparse
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rich.table import Table
-
 from flashflow_core.scheduling.schedule_file import ScheduleEntry, ScheduleError, load_schedules
-from workers.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from workers.cli_output import Column, json_rows
+from workers.exit_codes import ExitCode
 
-_SCHEDULES_HELP = "schedules file (env FLASHFLOW_SCHEDULES_FILE, default schedules.yaml)"
+_SCHEDULES_HELP = "schedules file (env FLASHFLOW_SCHEDULES_FILE, default: the project's schedules.yaml)"
+_RUN_FORMAT = "%a %Y-%m-%d %H:%M:%S %Z"
+LIST_COLUMNS = (Column("name"), Column("actor"), Column("when"), Column("timezone"),
+                Column("enabled", show=lambda on: "yes" if on else "no"),
+                Column("next_runs", "next run", show=", ".join))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--standby-poll", type=float, default=5.0, metavar="SECONDS",
                    help="how often a standby scheduler tries to take over, and the active one checks its lock "
                    "(default 5)")
-    p.set_defaults(handler=cmd_scheduler)
+    p.set_defaults(handler=cmd_scheduler, needs=("redis", "postgres"))
 
     p = sub.add_parser("schedule", help="inspect or run the schedules in schedules.yaml")
     actions = p.add_subparsers(dest="schedule_command", metavar="ACTION", required=True)
@@ -30,11 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "without an offset it is read in each schedule's time zone) instead of after now")
     q.add_argument("--next", type=int, default=1, metavar="N", help="how many upcoming runs to show (default 1)")
     q.add_argument("--schedules", type=Path, metavar="PATH", help=_SCHEDULES_HELP)
+    q.add_argument("--json", action="store_true", help="print a JSON list (run times in ISO 8601)")
     q.set_defaults(handler=cmd_list)
     q = actions.add_parser("run", help="send one schedule's message now", description=cmd_run.__doc__)
     q.add_argument("name", help="the schedule's name")
     q.add_argument("--schedules", type=Path, metavar="PATH", help=_SCHEDULES_HELP)
-    q.set_defaults(handler=cmd_run)
+    q.set_defaults(handler=cmd_run, needs=("redis",))
 
 
 def _load(args: argparse.Namespace, ctx) -> list[ScheduleEntry]:
@@ -51,7 +55,7 @@ def cmd_scheduler(args: argparse.Namespace, ctx) -> int:
         return run_scheduler(ctx.settings, args.schedules, standby_poll_s=args.standby_poll)
     except ScheduleError as exc:
         ctx.err.print(f"flashflow scheduler: {exc}", markup=False)
-        return EXIT_USAGE
+        return ExitCode.USAGE
 
 
 def _parse_at(text: str) -> datetime:
@@ -77,25 +81,29 @@ def _upcoming(entry: ScheduleEntry, after: datetime, count: int) -> list[datetim
 
 def cmd_list(args: argparse.Namespace, ctx) -> int:
     """Show each schedule, its timing, and its next run(s) after now or after --at TIME, so a
-    crontab line can be checked against a date."""
+    crontab line can be checked against a date. Columns: name, actor, when, timezone, enabled,
+    next run (several separated by ", ")."""
     if args.next < 1:
-        ctx.err.print("flashflow schedule list: --next takes a number of at least 1")
-        return EXIT_USAGE
+        return ctx.fail("schedule list", "--next takes a number of at least 1", ExitCode.USAGE)
     try:
         entries = _load(args, ctx)
         at = _parse_at(args.at) if args.at else None
     except ScheduleError as exc:
-        ctx.err.print(f"flashflow schedule list: {exc}", markup=False)
-        return EXIT_USAGE
-    table = Table("name", "actor", "when", "timezone", "enabled", "next run")
-    table.columns[-1].no_wrap = True
+        return ctx.fail("schedule list", str(exc), ExitCode.USAGE)
+    rows = []
     for entry in entries:
         after = datetime.now(timezone.utc) if at is None else at if at.tzinfo else at.replace(tzinfo=entry.tz)
-        runs = _upcoming(entry, after, args.next)
-        shown = "\n".join(run.astimezone(entry.tz).strftime("%a %Y-%m-%d %H:%M:%S %Z") for run in runs) or "never"
-        table.add_row(entry.name, entry.actor, entry.when, entry.timezone, "yes" if entry.enabled else "no", shown)
-    ctx.console.print(table)
-    return EXIT_OK
+        runs = [run.astimezone(entry.tz) for run in _upcoming(entry, after, args.next)]
+        rows.append({"name": entry.name, "actor": entry.actor, "when": entry.when, "timezone": entry.timezone,
+                     "enabled": entry.enabled, "next_runs": runs})
+    if args.json:
+        ctx.out.json([{**row, "next_runs": [run.isoformat() for run in row["next_runs"]]}
+                      for row in json_rows(LIST_COLUMNS, rows)])
+        return ExitCode.OK
+    for row in rows:
+        row["next_runs"] = [run.strftime(_RUN_FORMAT) for run in row["next_runs"]] or ["never"]
+    ctx.out.rows(LIST_COLUMNS, rows)
+    return ExitCode.OK
 
 
 def cmd_run(args: argparse.Namespace, ctx) -> int:
@@ -113,17 +121,17 @@ def cmd_run(args: argparse.Namespace, ctx) -> int:
         check_schedules(entries, actors)
     except ScheduleError as exc:
         ctx.err.print(f"flashflow schedule run: {exc}", markup=False)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     entry = next((e for e in entries if e.name == args.name), None)
     if entry is None:
         ctx.err.print(f"flashflow schedule run: no schedule named {args.name!r} "
                       f"(have: {', '.join(e.name for e in entries)})", markup=False)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     actor = actors[entry.actor]
     try:
         message = actor.broker.enqueue(tick_message(entry, actor, None))
     except (redis.RedisError, BrokerConnectionError) as exc:
         ctx.err.print(f"flashflow schedule run: could not send {entry.actor}: {exc}", markup=False)
-        return EXIT_FAILED
+        return ExitCode.FAILED
     ctx.console.print(f"sent {entry.actor} for schedule {entry.name} (message {message.message_id})", markup=False)
-    return EXIT_OK
+    return ExitCode.OK

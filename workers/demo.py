@@ -24,6 +24,7 @@ from flashflow_core.db.migrate import migrate
 from flashflow_core.redaction import redact_url
 from flashflow_core.winners.states import FINAL, ReferenceStatus
 from flashflow_core.winners.submit import ReferenceSubmission
+from workers.exit_codes import ExitCode
 
 SAMPLES_PACKAGE = "flashflow_core.samples"
 
@@ -96,7 +97,7 @@ def run_demo(ctx, timeout_s: float = 300) -> int:
     ready = sum(1 for r in rows if r["status"] == ReferenceStatus.READY)
     ctx.console.print(f"{ready} of {len(ids)} samples ready in {elapsed:.1f} s. "
                       "`flashflow status` shows the Winners Bank; `flashflow doctor` checks the set-up.")
-    return 0 if ready == len(ids) else 1
+    return ExitCode.OK if ready == len(ids) else ExitCode.FAILED
 
 
 def _watch(ctx, pool, ids: list, timeout_s: float) -> list[dict]:

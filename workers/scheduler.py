@@ -35,6 +35,7 @@ from flashflow_core.scheduling.ledger import LeaderLock, claim_fire, prune_fires
 from flashflow_core.scheduling.schedule_file import ScheduleEntry, load_schedules
 from jobs.boot import boot
 from jobs.scheduled import check_schedules, tick_message
+from workers.exit_codes import ExitCode
 
 log = logging.getLogger(__name__)
 
@@ -199,4 +200,4 @@ def run_scheduler(settings: Settings, schedules_path: Path | None = None, standb
         scheduler.run(stop)
     finally:
         pool.close()
-    return 0
+    return ExitCode.OK

@@ -22,11 +22,11 @@ from flashflow_core.config import Settings
 from jobs import runtime
 from jobs.boot import boot
 from workers.background import WorkerBackground
+from workers.exit_codes import ExitCode
 
 log = logging.getLogger(__name__)
 
 ALL_QUEUES = ("default", "fetch", "transcribe", "extract")
-CONFIG_REFUSED = 2  # the CLI's exit code for a setting it refused (workers.cli.EXIT_USAGE)
 
 
 def start_worker(settings: Settings, queues: Sequence[str] | None = None, threads: int | None = None) -> Worker:
@@ -60,7 +60,7 @@ def run_worker(settings: Settings, queues: Sequence[str] | None = None, threads:
         log.info("worker stopping", extra={"pid": os.getpid()})
         worker.stop(timeout=30_000)
         runtime.current().close()
-    return 0
+    return ExitCode.OK
 
 
 def supervise(argv: Sequence[str], processes: int, env: dict[str, str] | None = None,
@@ -86,11 +86,11 @@ def supervise(argv: Sequence[str], processes: int, env: dict[str, str] | None = 
         signal.signal(sig, forward)
     for slot in range(processes):
         spawn(slot)
-    result = 0
+    result = ExitCode.OK
     while not stopping.is_set():
         for slot, child in list(children.items()):
             code = child.poll()
-            if code == CONFIG_REFUSED and not stopping.is_set():
+            if code == ExitCode.USAGE and not stopping.is_set():
                 # Bad settings (a model that cannot load...) fail every restart the same way: stop.
                 log.error("worker process refused its configuration; stopping", extra={"slot": slot, "code": code})
                 forward(signal.SIGTERM, None)

@@ -9,6 +9,7 @@ so it outlives the Redis entry and is visible to whoever reads the audit trail.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -65,6 +66,17 @@ class DeadMessage:
 
 class DeadLetterError(Exception):
     """A dead-letter operation could not be done; the message says why."""
+
+
+class NoSuchDeadLetter(DeadLetterError):
+    """No dead message has that id, or an id starting that way."""
+
+
+class AmbiguousDeadLetter(DeadLetterError):
+    """Several dead messages have ids starting that way; the message lists them."""
+
+
+AMBIGUOUS_SHOWN = 10
 
 
 def payload_excerpt(data: bytes | None) -> str | None:
@@ -152,13 +164,29 @@ class DeadLetterQueues:
         return DeadMessage(queue, redis_id, datetime.fromtimestamp(score / 1000, UTC), data)
 
     def find(self, redis_id: str, queue: str | None = None) -> DeadMessage:
-        """The dead message with this id in `queue` (or any queue); DeadLetterError when absent."""
-        for name in [queue] if queue else self.queues():
+        """The dead message with this id, or the only one whose id starts with it, in `queue` (or
+        any queue); NoSuchDeadLetter or AmbiguousDeadLetter (listing the candidates) otherwise."""
+        names = [queue] if queue else self.queues()
+        for name in names:
             found = self.get(name, redis_id)
             if found is not None:
                 return found
         where = f"queue {queue!r}" if queue else "any dead-letter queue"
-        raise DeadLetterError(f"no message {redis_id!r} in {where}")
+        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", redis_id) + "*"
+        candidates = [(name, member.decode()) for name in names
+                      for member, _ in self.client.zscan_iter(self.keys.dead(name), match=pattern, count=1000)]
+        if not redis_id or not candidates:
+            raise NoSuchDeadLetter(f"no message {redis_id!r} in {where}")
+        if len(candidates) > 1:
+            shown = ", ".join(f"{rid} ({name})" for name, rid in candidates[:AMBIGUOUS_SHOWN])
+            more = f" and {len(candidates) - AMBIGUOUS_SHOWN} more" if len(candidates) > AMBIGUOUS_SHOWN else ""
+            raise AmbiguousDeadLetter(f"{redis_id!r} starts {len(candidates)} message ids: {shown}{more}; "
+                                      "give more of the id")
+        name, rid = candidates[0]
+        found = self.get(name, rid)
+        if found is None:
+            raise NoSuchDeadLetter(f"message {rid!r} left the dead-letter queue meanwhile")
+        return found
 
     def requeue(self, message: DeadMessage) -> None:
         """Put a dead message back on its queue with a fresh set of retries (atomically)."""

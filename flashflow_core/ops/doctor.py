@@ -17,6 +17,7 @@ import psycopg
 import redis
 
 from flashflow_core.db import migrate
+from flashflow_core.ops import outages
 from flashflow_core.config import ConfigError, Settings
 from flashflow_core.embedded.postgres import server_version as postgres_version
 from flashflow_core.embedded.valkey import server_version as redis_version
@@ -55,7 +56,7 @@ def check_postgres(settings: Settings) -> list[Check]:
         with psycopg.connect(settings.database_url, connect_timeout=3, autocommit=True) as conn:
             waiting = migrate.pending(conn)
     except psycopg.Error as exc:
-        return [Check("postgres", False, detail=f"cannot connect: {redact(str(exc).strip())}")]
+        return [Check("postgres", False, detail=str(outages.postgres_unavailable(settings.database_url, exc)))]
     except migrate.MigrationError as exc:
         return [Check("postgres", True, version), Check("migrations", False, detail=str(exc))]
     known = len(migrate.discover())
@@ -76,7 +77,7 @@ def check_redis(settings: Settings) -> list[Check]:
     try:
         return [Check("redis", True, redis_version(settings.redis_url), redact_url(settings.redis_url))]
     except redis.RedisError as exc:
-        return [Check("redis", False, detail=f"cannot connect: {redact(str(exc))}")]
+        return [Check("redis", False, detail=str(outages.redis_unavailable(settings.redis_url, exc)))]
 
 
 def _ffmpeg_version(exe: str) -> str:

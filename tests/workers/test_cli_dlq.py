@@ -55,26 +55,35 @@ def wait_dead(broker, rids: list[str], timeout_s: float = 15) -> None:
 
 
 def test_list_show_requeue_and_purge(cli, broker, running_worker, conn):
-    late, bad = str(uuid.uuid4()), str(uuid.uuid4())
+    late, bad = "feed" + str(uuid.uuid4())[4:], "feed" + str(uuid.uuid4())[4:]  # ids sharing a prefix
     # A job sent before the workers that know its actor were deployed, and a payload that is not JSON.
     push(broker.client, "default", late, json.dumps(envelope("test_deployed_late", {"label": "x"}, late)))
     push(broker.client, "default", bad, b"{oops")
     wait_dead(broker, [late, bad])
 
-    code, out, _ = cli("dlq", "list")
+    code, out, _ = cli("dlq", "list")  # piped: one tab-separated line per message, full values
     assert code == 0
-    assert late in out and "no actor named 'test_deployed_late'" in out
-    assert bad in out and "not valid JSON" in out
+    lines = {fields[1]: fields for fields in (line.split("\t") for line in out.splitlines())}
+    assert set(lines) == {late, bad} and all(len(fields) == 5 for fields in lines.values())
+    assert lines[late][0] == "default" and lines[late][3] == "test_deployed_late"
+    assert lines[late][4].startswith("no actor named 'test_deployed_late'") and "…" not in out
+    assert lines[bad][3] == "" and "not valid JSON" in lines[bad][4]
 
     code, out, _ = cli("dlq", "list", "--json", "--queue", "default")
-    listed = {entry["id"]: entry for entry in map(json.loads, out.splitlines())}
+    listed = {entry["id"]: entry for entry in json.loads(out)}
     assert set(listed) == {late, bad}
     assert listed[late]["actor_name"] == "test_deployed_late" and listed[bad]["actor_name"] is None
+    assert listed[late]["reason"] == lines[late][4] and listed[late]["dead_at"] == lines[late][2]
 
-    code, out, _ = cli("dlq", "show", late)
+    code, _, err = cli("dlq", "show", "feed")
+    assert code == 2 and "starts 2 message ids" in err and late in err and bad in err
+    code, out, _ = cli("dlq", "show", late[:13])  # a unique prefix is enough
     assert code == 0 and '"label": "x"' in out and "reason:" in out and "queue:     default" in out
+    assert f"id:        {late}" in out
     code, _, err = cli("dlq", "show", "no-such-id")
-    assert code == 1 and "no message 'no-such-id'" in err
+    assert code == 3 and "no message 'no-such-id'" in err
+    code, _, err = cli("dlq", "show", "")
+    assert code == 3
 
     ran = []
     actor = dramatiq.actor(lambda label: ran.append(label), actor_name="test_deployed_late", queue_name="default",
@@ -96,11 +105,13 @@ def test_list_show_requeue_and_purge(cli, broker, running_worker, conn):
     code, _, err = cli("dlq", "requeue")
     assert code == 2 and "give message ids or --all" in err
 
-    code, out, _ = cli("dlq", "purge", "--all", "--queue", "default")
+    code, _, err = cli("dlq", "purge", "--all", "--queue", "default")  # nobody at a terminal to confirm
+    assert code == 2 and "pass --yes" in err and broker.client.zcard("dramatiq:default.XQ") == 1
+    code, out, _ = cli("dlq", "purge", "--all", "--queue", "default", "--yes")
     assert code == 0 and "purged 1 message(s)" in out
     assert broker.client.zcard("dramatiq:default.XQ") == 0
     code, out, _ = cli("dlq", "list")
-    assert code == 0 and "no dead-lettered messages" in out
+    assert (code, out) == (0, "")  # piped and empty: nothing to parse
 
     events = {(r["event_type"], r["entity_id"]) for r in conn.execute(
         "SELECT event_type, entity_id FROM audit_log WHERE event_type IN ('message.requeued', 'message.purged')")}

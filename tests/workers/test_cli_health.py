@@ -35,4 +35,4 @@ def test_healthy_when_servers_answer_and_the_worker_beats(env, capsys):
 def test_unhealthy_when_redis_does_not_answer(env, monkeypatch, capsys):
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
     assert main(["healthcheck"]) == 1
-    assert "Redis does not answer" in capsys.readouterr().err
+    assert "unhealthy: cannot reach Redis at 127.0.0.1:1 (connection refused)" in capsys.readouterr().err

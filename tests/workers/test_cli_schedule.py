@@ -54,10 +54,17 @@ def test_list_checks_a_cron_line_against_a_date(cli, tmp_path):
     """)
     code, out, _ = cli("schedule", "list", "--schedules", path, "--at", "2026-11-27T10:00", "--next", "2")
     assert code == 0
-    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if "│" in line and "name" not in line}
-    assert "Mon 2026-11-30 09:00:00 GMT" in out and "Tue 2026-12-01 09:00:00 GMT" in out
-    assert "Sun 2026-11-29 06:30:00 UTC" in rows["sunday"] and " no " in rows["sunday"]
-    assert "cron 0 9 * * 1-5" in rows["weekday-morning"]
+    rows = {fields[0]: fields for fields in (line.split("\t") for line in out.splitlines())}
+    assert rows["weekday-morning"] == ["weekday-morning", "expire_assignments", "cron 0 9 * * 1-5", "Europe/London",
+                                       "yes", "Mon 2026-11-30 09:00:00 GMT, Tue 2026-12-01 09:00:00 GMT"]
+    assert rows["sunday"][4:] == ["no", "Sun 2026-11-29 06:30:00 UTC, Sun 2026-12-06 06:30:00 UTC"]
+
+    code, out, _ = cli("schedule", "list", "--schedules", path, "--at", "2026-11-27T10:00", "--json")
+    listed = {entry["name"]: entry for entry in json.loads(out)}
+    assert listed["weekday-morning"] == {"name": "weekday-morning", "actor": "expire_assignments",
+                                         "when": "cron 0 9 * * 1-5", "timezone": "Europe/London", "enabled": True,
+                                         "next_runs": ["2026-11-30T09:00:00+00:00"]}
+    assert listed["sunday"]["enabled"] is False
 
 
 def test_list_reads_an_offset_time_as_given(cli, tmp_path):

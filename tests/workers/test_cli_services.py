@@ -106,12 +106,15 @@ def test_doctor_starts_servers_reports_versions_and_exit_code_follows_migrations
 
     after = flashflow(home, "doctor")
     assert after.returncode == 0, after.stdout + after.stderr
-    lines = {line.split("│")[1].strip(): line for line in after.stdout.splitlines() if line.count("│") > 2}
-    assert "18." in lines["postgres"] and "found" in lines["postgres"]
-    assert "9." in lines["redis"] and "found" in lines["redis"]
+    lines = {fields[0]: fields for fields in (line.split("\t") for line in after.stdout.splitlines())}
+    assert lines["postgres"][1:3] == ["found", lines["postgres"][2]] and lines["postgres"][2].startswith("18.")
+    assert lines["redis"][1] == "found" and lines["redis"][2].startswith("9.")
     for name in ("ffmpeg (imageio-ffmpeg)", "PyAV", "faster-whisper", "whisper model", "rapidocr", "yt-dlp"):
-        assert "found" in lines[name], lines[name]
-    assert "everything required is healthy" in after.stdout
+        assert lines[name][1] == "found", lines[name]
+
+    report = json.loads(flashflow(home, "doctor", "--json").stdout)
+    assert report["healthy"] is True
+    assert {c["name"]: c["version"] for c in report["checks"]}["postgres"] == lines["postgres"][2]
 
 
 def test_a_server_that_cannot_start_is_a_clear_error(home: Path) -> None:

@@ -47,7 +47,7 @@ def test_enqueue_prints_one_line_per_url_and_dedupes(cli, broker, worker, media_
     assert code == 1  # one URL was refused
     assert lines[0][1:3] == ["queued", "new"]
     assert lines[1][0] == lines[0][0] and lines[1][2] == "existing"
-    assert lines[2][0] == "refused" and "http" in lines[2][2]
+    assert lines[2][:3] == ["", "", "refused"] and lines[2][3] == "ftp://example.com/x.mp4" and "http" in lines[2][4]
     drain(broker, worker)
     assert _status(conn, lines[0][0])["status"] == "ready"
     code, out, _ = cli("enqueue", url)
