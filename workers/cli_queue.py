@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import time
 
 import redis
-from rich.table import Table
 
 from flashflow_core.db.pool import connect
 from flashflow_core.ops.metrics import queue_state
 from flashflow_core.ops.queue_pause import QueuePauses, pause_queue, resume_queue
+from workers.cli_output import Column, json_rows
+from workers.exit_codes import ExitCode
 from workers.worker import ALL_QUEUES
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+LIST_COLUMNS = (Column("queue"), Column("paused", show=lambda on: "yes" if on else "no"), Column("paused_by", "by"),
+                Column("paused_since", "since"), Column("waiting"), Column("in_flight", "in flight"),
+                Column("delayed"), Column("dead"), Column("oldest_age_s", "oldest (s)", show=lambda s: f"{s:.0f}"))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,15 +27,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "Env: REDIS_URL, DATABASE_URL (the audit row), FLASHFLOW_BROKER_NAMESPACE.")
     actions = p.add_subparsers(dest="queue_action", metavar="ACTION", required=True)
 
-    q = actions.add_parser("list", help="each queue: paused?, waiting, in flight, delayed, dead, oldest message")
-    q.add_argument("--json", action="store_true", help="print one JSON object per queue")
-    q.set_defaults(handler=cmd_list)
+    q = actions.add_parser("list", help="each queue: paused?, waiting, in flight, delayed, dead, oldest message",
+                           description=cmd_list.__doc__)
+    q.add_argument("--json", action="store_true", help="print a JSON list, one object per queue")
+    q.set_defaults(handler=cmd_list, needs=("redis",))
     for name, handler, verb in (("pause", cmd_pause, "stop workers taking the messages of"),
                                 ("resume", cmd_resume, "let workers take the messages of")):
         q = actions.add_parser(name, help=f"{verb} QUEUE (audited)")
         q.add_argument("queues", nargs="+", choices=ALL_QUEUES, metavar="QUEUE",
                        help=f"one or more of {', '.join(ALL_QUEUES)}")
-        q.set_defaults(handler=handler)
+        q.set_defaults(handler=handler, needs=("redis", "postgres"))
 
 
 def _pauses(ctx) -> QueuePauses:
@@ -41,7 +44,8 @@ def _pauses(ctx) -> QueuePauses:
 
 
 def cmd_list(args: argparse.Namespace, ctx) -> int:
-    """One line per queue: whether it is paused (by whom), and what it holds."""
+    """One line per queue: whether it is paused (by whom, since when), and what it holds. Columns:
+    queue, paused, by, since, waiting, in flight, delayed, dead, oldest (s)."""
     pauses = _pauses(ctx)
     paused = pauses.paused()
     now_ms = int(time.time() * 1000)
@@ -54,18 +58,10 @@ def cmd_list(args: argparse.Namespace, ctx) -> int:
                      "waiting": state.waiting, "in_flight": state.in_flight, "delayed": state.delayed,
                      "dead": state.dead, "oldest_age_s": state.oldest_age_s})
     if args.json:
-        for row in rows:
-            ctx.console.print(json.dumps(row), markup=False, soft_wrap=True)
-        return EXIT_OK
-    table = Table("queue", "paused", "waiting", "in flight", "delayed", "dead", "oldest (s)")
-    for row in rows:
-        shown = f"yes, by {row['paused_by']} since {row['paused_since'][:19]}" if row["paused_since"] else (
-            f"yes, by {row['paused_by']}" if row["paused"] else "no")
-        age = row["oldest_age_s"]
-        table.add_row(row["queue"], shown, str(row["waiting"]), str(row["in_flight"]), str(row["delayed"]),
-                      str(row["dead"]), "" if age is None else f"{age:.0f}")
-    ctx.console.print(table)
-    return EXIT_OK
+        ctx.out.json(json_rows(LIST_COLUMNS, rows))
+    else:
+        ctx.out.rows(LIST_COLUMNS, rows)
+    return ExitCode.OK
 
 
 def _change(args: argparse.Namespace, ctx, change, done: str, unchanged: str) -> int:
@@ -74,8 +70,8 @@ def _change(args: argparse.Namespace, ctx, change, done: str, unchanged: str) ->
     with connect(ctx.settings, autocommit=True) as conn:
         for queue in dict.fromkeys(args.queues):
             changed = change(pauses, conn, queue, actor)
-            ctx.console.print(f"{queue} {done if changed else unchanged}", markup=False)
-    return EXIT_OK
+            ctx.out.text(f"{queue} {done if changed else unchanged}")
+    return ExitCode.OK
 
 
 def cmd_pause(args: argparse.Namespace, ctx) -> int:

@@ -42,6 +42,8 @@ COMMANDS = [
     (["dlq", "requeue", "--all"], "postgres redis"),
     (["dlq", "purge", "--all", "--yes"], "postgres redis"),
     (["schedule", "run", "expire-assignments"], "redis"),
+    (["queue", "list"], "redis"),
+    (["queue", "pause", "fetch"], "postgres redis"),
     (["scheduler"], "postgres redis"),
     (["worker"], "postgres redis"),
 ]
@@ -102,7 +104,7 @@ def test_postgres_refusing_connections(run, settings, argv):
     port = free_port()
     code, err, seconds = run(argv, pg_at(port), settings.redis_url)
     assert (code, err) == (ExitCode.UNAVAILABLE, [
-        f"flashflow {' '.join(argv[:2] if argv[0] in ('dlq', 'schedule') else argv[:1])}: "
+        f"flashflow {' '.join(argv[:2] if argv[0] in ('dlq', 'schedule', 'queue') else argv[:1])}: "
         f"cannot reach Postgres at 127.0.0.1:{port} (connection refused)"])
     assert seconds < 10
 
