@@ -42,7 +42,7 @@ def test_migrate_enqueue_worker_take_urls_to_ready(admin_url, redis_url, media_s
         assert migrated.returncode == 0, migrated.stderr
         enqueued = _flashflow(env, "enqueue", *urls)
         assert enqueued.returncode == 0, enqueued.stderr
-        lines = [line.split("\t") for line in enqueued.stdout.strip().splitlines()]
+        lines = [line.split("\t") for line in enqueued.stdout.splitlines()]
         assert [(status, new) for _, status, new, _, _ in lines] == [("queued", "new"), ("queued", "new")]
 
         worker = subprocess.Popen([sys.executable, "-m", "workers.cli", "worker"], cwd=ROOT, env=env,
