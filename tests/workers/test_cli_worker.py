@@ -27,6 +27,6 @@ def test_a_model_that_cannot_load_stops_the_worker_at_start(db_url: str, redis_u
     assert done.returncode == 2
     refusals = [line for line in done.stderr.splitlines() if "FLASHFLOW_WHISPER_MODEL=small" in line]
     assert refusals and all(line == refusals[0] for line in refusals), done.stderr
-    assert refusals[0] == ("flashflow: FLASHFLOW_WHISPER_MODEL=small: not in the local Hugging Face cache, and "
+    assert refusals[0] == ("flashflow worker: FLASHFLOW_WHISPER_MODEL=small: not in the local Hugging Face cache, and "
                            "models are never downloaded at run time (use base, tiny.en or a CTranslate2 folder)")
     assert "Traceback" not in done.stderr
