@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-EXIT_USAGE = 2
+from workers.exit_codes import ExitCode
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,6 +27,5 @@ def cmd_console(args: argparse.Namespace, ctx) -> int:
     try:
         check_binding(ctx.base_settings, host)  # before starting any embedded server
     except ConsoleRefused as exc:
-        ctx.err.print(f"flashflow console: {exc}", markup=False)
-        return EXIT_USAGE
+        return ctx.fail("console", str(exc), ExitCode.USAGE)
     return serve(ctx.settings, host, port)
