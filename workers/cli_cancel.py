@@ -7,15 +7,14 @@ import getpass
 from uuid import UUID
 
 from flashflow_core.winners import manual
-
-EXIT_OK, EXIT_FAILED = 0, 1
+from workers.exit_codes import ExitCode
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("cancel", help="stop queued or waiting rows: they fail, 'canceled by cli:USER'",
                        description=cmd_cancel.__doc__)
     p.add_argument("ids", type=UUID, nargs="+", metavar="ID")
-    p.set_defaults(handler=cmd_cancel)
+    p.set_defaults(handler=cmd_cancel, needs=("postgres",))
 
 
 def cmd_cancel(args: argparse.Namespace, ctx) -> int:
@@ -24,16 +23,14 @@ def cmd_cancel(args: argparse.Namespace, ctx) -> int:
     refused until that attempt ends; pause its queue first to hold the rest."""
     from flashflow_core.db.pool import make_pool
 
-    code = EXIT_OK
+    code = ExitCode.OK
     actor = f"cli:{getpass.getuser()}"
     with make_pool(ctx.settings, name="flashflow-cancel") as pool:
         for reference_id in args.ids:
             try:
                 stage = manual.cancel(pool, reference_id, actor=actor)
             except manual.CannotStepIn as exc:
-                ctx.err.print(f"flashflow cancel: {exc}", markup=False)
-                code = EXIT_FAILED
+                code = ctx.fail("cancel", str(exc))
                 continue
-            ctx.console.file.write(f"{reference_id}\tcanceled\t{stage}\n")
-    ctx.console.file.flush()
+            ctx.out.line(reference_id, "canceled", stage)
     return code
