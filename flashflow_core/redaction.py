@@ -64,6 +64,8 @@ def remember_settings(settings: Any) -> None:
     """Remember the values of a settings object's secret fields and the passwords of its URLs."""
     for name, field in type(settings).model_fields.items():
         value = getattr(settings, name, None)
+        if hasattr(value, "get_secret_value"):  # pydantic's SecretStr
+            value = value.get_secret_value()
         if not isinstance(value, str):
             continue
         extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else None

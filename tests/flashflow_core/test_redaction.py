@@ -90,3 +90,13 @@ def test_uncaught_exceptions_are_printed_redacted():
     assert done.returncode == 1
     assert "threadpw1" not in done.stderr and "mainpw22" not in done.stderr
     assert "redis://:****@h:1/0" in done.stderr and "postgresql://u:****@h/db" in done.stderr
+
+
+def test_secretstr_settings_are_remembered_too():
+    from pydantic import BaseModel, SecretStr
+
+    class Holder(BaseModel):
+        console_token: SecretStr
+
+    redaction.remember_settings(Holder(console_token=SecretStr("tok-secretstr-0003")))
+    assert redact("Authorization: Bearer tok-secretstr-0003") == f"Authorization: Bearer {MASK}"

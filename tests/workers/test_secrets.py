@@ -22,8 +22,10 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -43,7 +45,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 # Commands that run until stopped: after RUN_S (long enough to boot, log, beat and serve a metrics
 # scrape) they get SIGTERM. Every other command must end by itself.
 RUNS_UNTIL_STOPPED = {"worker", "scheduler", "demo", "console"}
+# Pages read from a command that serves HTTP (the console; the metrics endpoint is read too).
+CONSOLE_PAGES = ("/", "/references", "/references/{id}", "/dead-letters", "/queues", "/schedules")
 RUN_S = 10.0
+STOP_GRACE_S = 40.0
 # Arguments for commands whose required positionals cannot be guessed from their type.
 EXAMPLE_ARGS: dict[tuple[str, ...], list[str]] = {
     ("enqueue",): ["http://127.0.0.1:9/planted.mp4"],
@@ -52,7 +57,6 @@ EXAMPLE_ARGS: dict[tuple[str, ...], list[str]] = {
     ("dlq", "show"): ["1-0"],
     ("dlq", "requeue"): ["--all"],
     ("dlq", "purge"): ["--all"],
-    ("console",): ["--port", "0"],  # loopback, a port of the OS's choosing
 }
 
 
@@ -144,10 +148,11 @@ def _run_all(scenario: Scenario, base_env: dict[str, str], values: dict[str, str
     for words, parser in _leaf_commands(build_parser()):
         argv = _argv(words, parser, values)
         label = " ".join(words)
-        ports[label] = _free_port()
+        ports[label] = (_free_port(), _free_port())
         commands.append({"label": label, "argv": argv, "stdout": str(workdir / f"{label}.out"),
                          "stderr": str(workdir / f"{label}.err"),
-                         "env": {**base_env, **scenario.env, "FLASHFLOW_METRICS_PORT": str(ports[label])}})
+                         "env": {**base_env, **scenario.env, "FLASHFLOW_METRICS_PORT": str(ports[label][0]),
+                                 "FLASHFLOW_CONSOLE_PORT": str(ports[label][1])}})
     (workdir / "commands.json").write_text(json.dumps(commands))
     server = subprocess.Popen([sys.executable, "-m", "tests.workers.forked_cli", str(workdir / "commands.json")],
                               cwd=ROOT, env=base_env, text=True, stdout=subprocess.PIPE)
@@ -168,12 +173,18 @@ def _run_all(scenario: Scenario, base_env: dict[str, str], values: dict[str, str
         elapsed = time.monotonic() - started
         if not stopped and elapsed > RUN_S:
             stopped = True
+            running = sorted(RUNS_UNTIL_STOPPED & (pids.keys() - codes.keys()))
+            token = scenario.env.get("FLASHFLOW_CONSOLE_TOKEN")
+            with ThreadPoolExecutor(max_workers=len(running) or 1) as pool:
+                metrics |= dict(zip(running, pool.map(lambda label: _scrape(*ports[label], token, values), running)))
+            for label in running:
+                _signal(pids[label], signal.SIGTERM)
+        if elapsed > RUN_S + STOP_GRACE_S:  # stopped but still waiting on an unreachable server
             for label in RUNS_UNTIL_STOPPED & (pids.keys() - codes.keys()):
-                metrics[label] = _scrape(ports[label])
-                os.killpg(pids[label], signal.SIGTERM)
+                _signal(pids[label], signal.SIGKILL)
         if elapsed > RUN_S + 120:
             for label in pids.keys() - codes.keys():
-                os.killpg(pids[label], signal.SIGKILL)
+                _signal(pids[label], signal.SIGKILL)
             pytest.fail(f"still running after {RUN_S + 120:.0f} s: {sorted(pids.keys() - codes.keys())} "
                         "(add a command that runs until stopped to RUNS_UNTIL_STOPPED)")
     server.wait(timeout=30)
@@ -182,12 +193,28 @@ def _run_all(scenario: Scenario, base_env: dict[str, str], values: dict[str, str
             for label in codes}
 
 
-def _scrape(port: int) -> str:
+def _signal(pid: int, signum: int) -> None:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
-            return answer.read().decode()
-    except OSError:
-        return ""  # this command serves no metrics (or the servers are unreachable)
+        os.killpg(pid, signum)
+    except ProcessLookupError:
+        pass  # it ended by itself meanwhile
+
+
+def _scrape(metrics_port: int, console_port: int, token: str | None, values: dict[str, str]) -> str:
+    """The metrics page and the console's pages, where the command serves them."""
+    urls = {"metrics": f"http://127.0.0.1:{metrics_port}/metrics"}
+    urls |= {page: f"http://127.0.0.1:{console_port}{page.format(**values)}" for page in CONSOLE_PAGES}
+    pages = []
+    for page, url in urls.items():  # a page that waits on an unreachable server gives up after 5 s
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                pages.append(f"[{page}] {answer.status}\n{answer.read().decode()}")
+        except urllib.error.HTTPError as exc:
+            pages.append(f"[{page}] {exc.code}\n{exc.read().decode(errors='replace')}")
+        except OSError:
+            pass  # nothing serves this page in this command (or its servers are unreachable)
+    return "\n".join(pages)
 
 
 def test_no_command_shows_a_planted_secret(db_url, secured_redis, openai_server, tmp_path):
@@ -235,6 +262,7 @@ def test_no_command_shows_a_planted_secret(db_url, secured_redis, openai_server,
     assert runs["up"]["status"][0] == 0, runs["up"]["status"][1]
     assert runs["down"]["healthcheck"][0] == 1, runs["down"]["healthcheck"][1]
     assert f'"entity_id":"{reference_id}"' in stored  # retry or an attach command took the planted row
+    assert "[/references/{id}] 200" in runs["up"]["console"][1]  # the console's pages were read, signed in
     config = runs["up"]["config"][1]
     for var in reachable.secrets:
         assert var in config
