@@ -45,19 +45,20 @@ class SiteThrottled(TransientError):
 
 @dataclass(frozen=True)
 class FetchedMedia:
-    """A downloaded media file and what the site said about it."""
+    """A downloaded media file, what the site said about it, and what probing the file found."""
 
     path: Path
     extractor: str
     video_id: str | None
     title: str | None
-    duration_s: float | None
+    info: MediaInfo
     filesize: int
     webpage_url: str
 
 
 class Downloader(Protocol):
-    """Downloads the media behind a URL into a folder the caller owns."""
+    """Downloads the media behind a URL into a folder the caller owns. The file it returns has
+    been probed once (a decodable, whole video within the size and duration limits): `info`."""
 
     def fetch(self, url: str, dest_dir: Path) -> FetchedMedia: ...
 

@@ -29,7 +29,7 @@ class InstantDownloader:
     def fetch(self, url: str, dest_dir: Path) -> FetchedMedia:
         path = dest_dir / "video.mp4"
         path.write_bytes(b"\x00" * 64)
-        return FetchedMedia(path, "instant", None, None, 8.0, 64, url)
+        return FetchedMedia(path, "instant", None, None, InstantMedia().probe(path), 64, url)
 
 
 class InstantMedia:

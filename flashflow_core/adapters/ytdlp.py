@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import av
 import yt_dlp
 from yt_dlp.downloader import get_suitable_downloader
 from yt_dlp.downloader.dash import DashSegmentsFD
@@ -29,7 +28,15 @@ from yt_dlp.extractor import gen_extractor_classes
 from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import ContentTooShortError, ExtractorError, GeoRestrictedError, UnsupportedError
 
-from flashflow_core.adapters.base import AdapterError, FetchedMedia, PermanentError, SiteThrottled, TransientError
+from flashflow_core.adapters.base import (
+    AdapterError,
+    FetchedMedia,
+    MediaInfo,
+    PermanentError,
+    SiteThrottled,
+    TransientError,
+)
+from flashflow_core.adapters.media import probe
 from flashflow_core.adapters.netguard import AddressPolicy, check_scheme
 from flashflow_core.adapters.ytdlp_guard import GuardError
 from flashflow_core.adapters.ytdlp_watch import DownloadWatch, WatchedYoutubeDL, too_large
@@ -95,7 +102,7 @@ class YtDlpDownloader:
         try:
             info = self._download(url, dest_dir, extractors)
             path = self._downloaded_file(info, dest_dir)
-            duration = self._check_file(path)
+            probed = self._check_file(path)
         except Exception as exc:
             _remove_partials(dest_dir)
             if isinstance(exc, AdapterError):
@@ -106,7 +113,7 @@ class YtDlpDownloader:
             extractor=str(info.get("extractor_key") or info.get("extractor") or "unknown"),
             video_id=info.get("id"),
             title=info.get("title"),
-            duration_s=duration,
+            info=probed,
             filesize=path.stat().st_size,
             webpage_url=str(info.get("webpage_url") or url),
         )
@@ -221,45 +228,18 @@ class YtDlpDownloader:
             raise PermanentError(f"yt-dlp saved an unexpected file name: {path.name}")
         return path
 
-    def _check_file(self, path: Path) -> float:
-        """Check the saved file's size, that it decodes, and its real duration; return the duration."""
+    def _check_file(self, path: Path) -> MediaInfo:
+        """Check the saved file's size, then probe it (the one probe: a decodable, whole video) and
+        its real duration; return what the probe found."""
         size = path.stat().st_size
         if size == 0:
             raise PermanentError("the file is empty")
         if size > self.max_bytes:
             raise too_large(self.max_mb)
-        duration = probe_duration(path)
-        if duration > self.max_duration_s:
-            raise PermanentError(self._too_long(duration))
-        return duration
-
-
-# ---- checking the file ---------------------------------------------------------------------
-
-def probe_duration(path: Path) -> float:
-    """Demux the whole file and decode its first frame; return the seconds it really holds."""
-    not_playable = "the file is not a playable video (could not decode)"
-    try:
-        with av.open(str(path)) as container:
-            streams = [s for s in container.streams if s.type in ("video", "audio")]
-            if not streams:
-                raise PermanentError("the file has no audio or video track: it is not a video")
-            declared = container.duration / av.time_base if container.duration else None
-            first = container.streams.video[0] if container.streams.video else streams[0]
-            decoded, end = False, 0.0
-            for packet in container.demux(*streams):
-                stamp = packet.pts if packet.pts is not None else packet.dts
-                if stamp is not None and packet.time_base is not None:
-                    end = max(end, float((stamp + (packet.duration or 0)) * packet.time_base))
-                if not decoded and packet.stream is first:
-                    decoded = bool(packet.decode())
-            if not decoded:
-                raise PermanentError(not_playable)
-    except av.error.FFmpegError as exc:
-        raise PermanentError(f"{not_playable}: {exc.strerror or exc}") from exc
-    if declared and end < declared - max(1.0, 0.05 * declared):
-        raise PermanentError(f"the file is truncated: it holds {end:.1f} s of the {declared:.1f} s it announces")
-    return end or (declared or 0.0)
+        info = probe(path)
+        if info.duration_s > self.max_duration_s:
+            raise PermanentError(self._too_long(info.duration_s))
+        return info
 
 
 def _remove_partials(dest_dir: Path) -> None:

@@ -127,15 +127,8 @@ class Pipeline:
     # ---- stages ----------------------------------------------------------------------------
 
     def _fetch(self, row: dict[str, Any], tmp: Path) -> _Work:
-        media = self.tools.downloader.fetch(row["url"], tmp)
-        info = self.tools.media.probe(media.path)
-        if not info.has_video:
-            raise PermanentError("the file has no video stream: it is not a video")
-        if info.duration_s > self.settings.fetch_max_duration_s:
-            raise PermanentError(
-                f"the video is {info.duration_s:.0f} s long; the limit is "
-                f"{self.settings.fetch_max_duration_s:.0f} s (FLASHFLOW_FETCH_MAX_DURATION_S)"
-            )
+        media = self.tools.downloader.fetch(row["url"], tmp)  # probed and checked against the limits
+        info = media.info
         key = storage_keys.video(row["id"], media.path.suffix)
         path = self.tools.storage.put_file(key, media.path)
         meta = {
