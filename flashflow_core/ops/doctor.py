@@ -21,7 +21,7 @@ from flashflow_core.ops import outages
 from flashflow_core.config import ConfigError, Settings
 from flashflow_core.embedded.postgres import server_version as postgres_version
 from flashflow_core.embedded.valkey import server_version as redis_version
-from flashflow_core.redaction import redact, redact_url
+from flashflow_core.redaction import redact_url
 
 @dataclass(frozen=True)
 class Check:
