@@ -63,10 +63,10 @@ def version() -> str:
 
 def _register_all(sub: argparse._SubParsersAction) -> None:
     from workers import (cli_cancel, cli_console, cli_db, cli_dlq, cli_health, cli_queue, cli_schedule,
-                         cli_services, cli_winners, cli_worker)
+                         cli_services, cli_show, cli_winners, cli_worker)
 
-    for module in (cli_db, cli_services, cli_winners, cli_cancel, cli_worker, cli_schedule, cli_dlq, cli_queue,
-                   cli_health, cli_console):
+    for module in (cli_db, cli_services, cli_winners, cli_show, cli_cancel, cli_worker, cli_schedule, cli_dlq,
+                   cli_queue, cli_health, cli_console):
         module.register(sub)
 
 

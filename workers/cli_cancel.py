@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 import getpass
-from uuid import UUID
 
 from flashflow_core.winners import manual
+from workers.cli_show import KEY_HELP, resolve
 from workers.exit_codes import ExitCode
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("cancel", help="stop queued or waiting rows: they fail, 'canceled by cli:USER'",
                        description=cmd_cancel.__doc__)
-    p.add_argument("ids", type=UUID, nargs="+", metavar="ID")
+    p.add_argument("ids", nargs="+", metavar="ID", help=KEY_HELP)
     p.set_defaults(handler=cmd_cancel, needs=("postgres",))
 
 
@@ -26,7 +26,12 @@ def cmd_cancel(args: argparse.Namespace, ctx) -> int:
     code = ExitCode.OK
     actor = f"cli:{getpass.getuser()}"
     with make_pool(ctx.settings, name="flashflow-cancel") as pool:
-        for reference_id in args.ids:
+        for key in args.ids:
+            with pool.connection() as conn:
+                reference_id = resolve(ctx, conn, key, "cancel")
+            if isinstance(reference_id, ExitCode):
+                code = reference_id
+                continue
             try:
                 stage = manual.cancel(pool, reference_id, actor=actor)
             except manual.CannotStepIn as exc:

@@ -7,7 +7,6 @@ import getpass
 import sys
 from collections import Counter
 from pathlib import Path
-from uuid import UUID
 
 from pydantic import ValidationError
 from rich.progress import Progress
@@ -17,6 +16,7 @@ from flashflow_core.winners.report import status_report
 from flashflow_core.winners.states import STAGE_WORKS_IN
 from flashflow_core.winners.submit import ReferenceSubmission
 from workers.cli_output import Column, json_rows
+from workers.cli_show import KEY_HELP, resolve
 from workers.exit_codes import ExitCode
 
 
@@ -37,17 +37,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_status, needs=("postgres",))
 
     p = sub.add_parser("attach-file", help="supply the video yourself; the row resumes at transcription")
-    p.add_argument("id", type=UUID)
+    p.add_argument("id", metavar="ID", help=KEY_HELP)
     p.add_argument("path", type=Path)
     p.set_defaults(handler=cmd_attach_file, needs=("redis", "postgres"))
 
     p = sub.add_parser("attach-transcript", help="supply the transcript yourself; the row resumes at extraction")
-    p.add_argument("id", type=UUID)
+    p.add_argument("id", metavar="ID", help=KEY_HELP)
     p.add_argument("path", help="a text file (or JSON with segments), or '-' for standard input")
     p.set_defaults(handler=cmd_attach_transcript, needs=("redis", "postgres"))
 
     p = sub.add_parser("retry", help="start a failed row again from the stage that failed")
-    p.add_argument("ids", type=UUID, nargs="+", metavar="ID")
+    p.add_argument("ids", nargs="+", metavar="ID", help=KEY_HELP)
     p.set_defaults(handler=cmd_retry, needs=("redis", "postgres"))
 
     p = sub.add_parser("demo", help="run the Winners Bank on the bundled sample videos, offline")
@@ -156,7 +156,7 @@ def cmd_status(args: argparse.Namespace, ctx) -> int:
 def cmd_attach_file(args: argparse.Namespace, ctx) -> int:
     """Store a video for a row stuck at fetching; it resumes at transcription."""
     return _step_in(ctx, "attach-file", args.id, "file attached",
-                    lambda rt: manual.attach_file(rt.pool, rt.tools, args.id, args.path, actor=cli_actor()))
+                    lambda rt, rid: manual.attach_file(rt.pool, rt.tools, rid, args.path, actor=cli_actor()))
 
 
 def cmd_attach_transcript(args: argparse.Namespace, ctx) -> int:
@@ -168,17 +168,20 @@ def cmd_attach_transcript(args: argparse.Namespace, ctx) -> int:
     except UnicodeDecodeError:
         return ctx.fail("attach-transcript", f"{args.path} is not UTF-8 text", ExitCode.USAGE)
     return _step_in(ctx, "attach-transcript", args.id, "transcript attached",
-                    lambda rt: manual.attach_transcript(rt.pool, rt.tools, args.id, text,
-                                                       actor=cli_actor()))
+                    lambda rt, rid: manual.attach_transcript(rt.pool, rt.tools, rid, text, actor=cli_actor()))
 
 
-def _step_in(ctx, command: str, reference_id: UUID, done: str, attach) -> int:
-    """Run one attach function, then send the message of the stage the row resumes at."""
+def _step_in(ctx, command: str, key: str, done: str, attach) -> int:
+    """Find the row, run one attach function on it, then send the message of the stage it resumes at."""
     from jobs.winners import send_stage
 
     rt = _producer(ctx)
     try:
-        stage = attach(rt)
+        with rt.pool.connection() as conn:
+            reference_id = resolve(ctx, conn, key, command)
+        if isinstance(reference_id, ExitCode):
+            return reference_id
+        stage = attach(rt, reference_id)
     except manual.CannotStepIn as exc:
         return ctx.fail(command, str(exc))
     finally:
@@ -195,7 +198,12 @@ def cmd_retry(args: argparse.Namespace, ctx) -> int:
     rt = _producer(ctx)
     code = ExitCode.OK
     try:
-        for reference_id in args.ids:
+        for key in args.ids:
+            with rt.pool.connection() as conn:
+                reference_id = resolve(ctx, conn, key, "retry")
+            if isinstance(reference_id, ExitCode):
+                code = reference_id
+                continue
             try:
                 stage = manual.retry(rt.pool, reference_id, actor=cli_actor())
             except manual.CannotStepIn as exc:

@@ -32,6 +32,8 @@ PASSWORD = "s3cret-pw"
 # (argv, the servers it uses)
 COMMANDS = [
     (["status"], "postgres"),
+    (["show", "feed"], "postgres"),
+    (["cancel", ANY_ID], "postgres"),
     (["migrate"], "postgres"),
     (["enqueue", "https://www.tiktok.com/@shop/video/7400000000000000001"], "postgres redis"),
     (["attach-file", ANY_ID, str(FIXTURES / "speech_only.mp4")], "postgres redis"),
