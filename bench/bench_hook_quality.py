@@ -175,7 +175,7 @@ def compare_engines(settings: Settings, folder: Path, count: int) -> None:
         audio_s = 0.0
         for label in labels:
             wav = tmp / f"{label['id']}.wav"
-            media.extract_audio(folder / f"{label['id']}.mp4", wav)
+            media.write_audio_wav(folder / f"{label['id']}.mp4", wav)
             audio_s += media.decode_audio(wav).size / 16000  # decoded at 16 kHz
             for name, engine in (("faster-whisper", fast), ("openai-whisper", slow)):
                 started = time.perf_counter()

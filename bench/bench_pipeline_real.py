@@ -68,7 +68,7 @@ def main() -> None:
     for stage, times in stage_times.items():
         print(f"  {stage:10} median {statistics.median(times):6.2f} s  share {sum(times) / all_time:6.1%}")
     print(f"transcribe stage speed: {audio_s / transcribe_s:.1f}x real time "
-          f"({audio_s:.1f} s of video in {transcribe_s:.1f} s, audio extraction included)")
+          f"({audio_s:.1f} s of video in {transcribe_s:.1f} s, audio to WAV included)")
 
 
 if __name__ == "__main__":

@@ -157,7 +157,7 @@ class Settings(BaseSettings):
     )
     transcribe_timeout_s: float = Field(
         default=1500.0, gt=0, le=86_400,
-        description="The whole transcribe stage (audio extraction, Whisper); its child process is killed after this.",
+        description="The whole transcribe stage (audio to WAV, Whisper); its child process is killed after this.",
     )
     extract_timeout_s: float = Field(
         default=600.0, gt=0, le=86_400,

@@ -48,7 +48,7 @@ class FetchedMedia:
     """A downloaded media file, what the site said about it, and what probing the file found."""
 
     path: Path
-    extractor: str
+    ytdlp_extractor: str  # yt-dlp's name for the site handler that read the page ("TikTok", "Generic")
     video_id: str | None
     title: str | None
     info: MediaInfo
@@ -88,11 +88,11 @@ class VisualSummary:
 
 
 class MediaTools(Protocol):
-    """Decoding helpers the pipeline uses: probe, audio extraction, frames, visual summary."""
+    """Decoding helpers the pipeline uses: probe, audio to WAV, frames, visual summary."""
 
     def probe(self, path: Path) -> MediaInfo: ...
 
-    def extract_audio(self, src: Path, dest_wav: Path) -> None: ...
+    def write_audio_wav(self, src: Path, dest_wav: Path) -> None: ...
 
     def visual_summary(self, path: Path, text_overlay: bool = False) -> VisualSummary: ...
 

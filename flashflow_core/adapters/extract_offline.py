@@ -161,7 +161,7 @@ def _on_screen_cta(screen_text: list[ScreenText], rules: list[RuleSet]) -> str:
     return _trim(matching[-1]) if matching else ""
 
 
-def classify(spoken: str, on_screen: str | None, rules: list[RuleSet] | None = None) -> tuple[HookFamily, bool]:
+def hook_family_of(spoken: str, on_screen: str | None, rules: list[RuleSet] | None = None) -> tuple[HookFamily, bool]:
     """(family, whether a rule matched) for the spoken hook and on-screen hook."""
     text = "\n".join(part for part in (spoken, on_screen or "") if part)
     for rule_set in rules or rules_for(None):
@@ -192,7 +192,7 @@ class OfflineExtractor:
         hook = _SpokenHook(agree_with_screen(first.text, screen_hook), first.start_s)
         cta_spoken = _spoken_cta(source.transcript, rules)
         cta_screen = _on_screen_cta(source.screen_text, rules)
-        family, rule_matched = classify(hook.text, screen_hook, rules)
+        family, rule_matched = hook_family_of(hook.text, screen_hook, rules)
         visual = source.visual
 
         reinforced = bool(hook.text and screen_hook

@@ -38,7 +38,7 @@ class InstantMedia:
     def probe(self, path: Path) -> MediaInfo:
         return MediaInfo(duration_s=8.0, has_audio=True, has_video=True, width=360, height=640)
 
-    def extract_audio(self, src: Path, dest_wav: Path) -> None:
+    def write_audio_wav(self, src: Path, dest_wav: Path) -> None:
         dest_wav.write_bytes(b"\x00" * 64)
 
     def visual_summary(self, path: Path, text_overlay: bool = False) -> VisualSummary:

@@ -1,4 +1,4 @@
-"""Decoding helpers for downloaded videos: probe, audio extraction, frame sampling, key frames and
+"""Decoding helpers for downloaded videos: probe, audio to WAV, frame sampling, key frames and
 the measurable facts of a video's opening. Also the one place that runs a killable subprocess.
 
 Probing and frames use PyAV in process (fast, header-level work, nothing to kill). Audio extraction
@@ -163,7 +163,7 @@ def _decode_first_frame(container: av.container.InputContainer, video: av.VideoS
 
 # ---- audio ------------------------------------------------------------------------------------
 
-def extract_audio(src: Path, dest_wav: Path, timeout_s: float = 300.0) -> None:
+def write_audio_wav(src: Path, dest_wav: Path, timeout_s: float = 300.0) -> None:
     """Write the first audio track of `src` as 16 kHz mono 16-bit WAV to `dest_wav`."""
     import imageio_ffmpeg
 
@@ -328,8 +328,8 @@ class PyAvMedia:
     def probe(self, path: Path) -> MediaInfo:
         return probe(path)
 
-    def extract_audio(self, src: Path, dest_wav: Path) -> None:
-        extract_audio(src, dest_wav, timeout_s=self.timeout_s)
+    def write_audio_wav(self, src: Path, dest_wav: Path) -> None:
+        write_audio_wav(src, dest_wav, timeout_s=self.timeout_s)
 
     def visual_summary(self, path: Path, text_overlay: bool = False) -> VisualSummary:
         return visual_summary(path, text_overlay=text_overlay)

@@ -35,7 +35,7 @@ def response_format_for(model: str) -> str:
     return "verbose_json" if model.startswith("whisper") else "json"
 
 
-def classify(exc: openai.OpenAIError) -> AdapterError:
+def openai_error(exc: openai.OpenAIError) -> AdapterError:
     """Map an OpenAI SDK error to TransientError (try later) or PermanentError (this request is refused)."""
     if isinstance(exc, openai.RateLimitError):
         return TransientError(f"OpenAI rate limit reached: {_message(exc)}")
@@ -95,7 +95,7 @@ class OpenAITranscriber:
                     **extra,  # type: ignore[arg-type]
                 )
         except openai.OpenAIError as exc:
-            raise classify(exc) from exc
+            raise openai_error(exc) from exc
         text = (getattr(result, "text", "") or "").strip()
         segments = [Segment(round(s.start, 2), round(s.end, 2), s.text.strip(), avg_logprob=s.avg_logprob,
                             no_speech_prob=s.no_speech_prob, compression_ratio=s.compression_ratio,

@@ -107,10 +107,10 @@ class YtDlpDownloader:
             _remove_partials(dest_dir)
             if isinstance(exc, AdapterError):
                 raise
-            raise classify(exc, site) from exc
+            raise download_error(exc, site) from exc
         return FetchedMedia(
             path=path,
-            extractor=str(info.get("extractor_key") or info.get("extractor") or "unknown"),
+            ytdlp_extractor=str(info.get("extractor_key") or info.get("extractor") or "unknown"),
             video_id=info.get("id"),
             title=info.get("title"),
             info=probed,
@@ -326,7 +326,7 @@ def _network_error(site: str, text: str, detail: str) -> TransientError:
     return TransientError(f"the connection to {site} {what}: {detail}")
 
 
-def classify(exc: BaseException, site: str) -> AdapterError:
+def download_error(exc: BaseException, site: str) -> AdapterError:
     """Turn a yt-dlp failure into PermanentError, TransientError or SiteThrottled, in plain words."""
     chain = _chain(exc)
     for error in chain:

@@ -132,7 +132,7 @@ class Pipeline:
         key = storage_keys.video(row["id"], media.path.suffix)
         path = self.tools.storage.put_file(key, media.path)
         meta = {
-            "extractor": media.extractor,
+            "ytdlp_extractor": media.ytdlp_extractor,
             "site_video_id": media.video_id,
             "title": media.title,
             "duration_s": info.duration_s,
@@ -146,7 +146,7 @@ class Pipeline:
         info = self.tools.media.probe(video)
         if info.has_audio:
             wav = tmp / "audio.wav"
-            self.tools.media.extract_audio(video, wav)
+            self.tools.media.write_audio_wav(video, wav)
             audio_path = self.tools.storage.put_file(storage_keys.audio(row["id"]), wav)
             transcript = self.tools.transcriber.transcribe(self.tools.storage.local_path(audio_path))
             assets = [_asset("audio", audio_path)]

@@ -1,4 +1,4 @@
-"""Media helpers on the real fixture videos: probing, audio extraction, frames and the opening summary."""
+"""Media helpers on the real fixture videos: probing, audio to WAV, frames and the opening summary."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def test_probe_rejects_a_truncated_download(tmp_path: Path, keep: float) -> None
 
 def test_probe_rejects_audio_without_picture(tmp_path: Path) -> None:
     wav = tmp_path / "audio.wav"
-    media.extract_audio(HOOK, wav)
+    media.write_audio_wav(HOOK, wav)
     with pytest.raises(PermanentError, match="not a video"):
         media.probe(wav)
 
@@ -76,24 +76,24 @@ def test_probe_names_a_missing_file(tmp_path: Path) -> None:
 
 # ---- audio ------------------------------------------------------------------------------------
 
-def test_extract_audio_writes_16k_mono_wav_of_the_full_length(tmp_path: Path) -> None:
+def test_write_audio_wav_writes_16k_mono_wav_of_the_full_length(tmp_path: Path) -> None:
     wav = tmp_path / "audio.wav"
-    media.extract_audio(HOOK, wav)
+    media.write_audio_wav(HOOK, wav)
     rate, channels, seconds, samples = _wav(wav)
     assert (rate, channels) == (16_000, 1)
     assert seconds == pytest.approx(9.0, abs=0.05)
     assert np.abs(samples).max() > 3000  # speech, not silence
 
 
-def test_extract_audio_of_a_silent_track_is_silent(tmp_path: Path) -> None:
+def test_write_audio_wav_of_a_silent_track_is_silent(tmp_path: Path) -> None:
     wav = tmp_path / "audio.wav"
-    media.extract_audio(PLAIN, wav)
+    media.write_audio_wav(PLAIN, wav)
     rate, _, seconds, samples = _wav(wav)
     assert rate == 16_000 and seconds == pytest.approx(3.0, abs=0.05)
     assert np.abs(samples).max() < 50
 
 
-def test_extract_audio_without_an_audio_track(tmp_path: Path) -> None:
+def test_write_audio_wav_without_an_audio_track(tmp_path: Path) -> None:
     picture_only = tmp_path / "picture.mp4"
     import imageio_ffmpeg
 
@@ -102,15 +102,15 @@ def test_extract_audio_without_an_audio_track(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert media.probe(picture_only).has_audio is False
     with pytest.raises(PermanentError, match="no audio track"):
-        media.extract_audio(picture_only, tmp_path / "audio.wav")
+        media.write_audio_wav(picture_only, tmp_path / "audio.wav")
     assert not (tmp_path / "audio.wav").exists()
 
 
-def test_extract_audio_of_garbage_is_permanent(tmp_path: Path) -> None:
+def test_write_audio_wav_of_garbage_is_permanent(tmp_path: Path) -> None:
     junk = tmp_path / "video.mp4"
     junk.write_bytes(b"\x00\x01garbage" * 100)
     with pytest.raises(PermanentError, match="audio could not be decoded"):
-        media.extract_audio(junk, tmp_path / "audio.wav")
+        media.write_audio_wav(junk, tmp_path / "audio.wav")
 
 
 def test_decode_audio_gives_16k_float_samples() -> None:
@@ -220,5 +220,5 @@ def test_describe_opening(cuts: list[float], motion: float, brightness: float, e
 def test_pyav_media_uses_the_subprocess_timeout(tmp_path: Path) -> None:
     tools = media.PyAvMedia(Settings(subprocess_timeout_s=0.001))
     with pytest.raises(media.SubprocessTimeout):
-        tools.extract_audio(HOOK, tmp_path / "audio.wav")
+        tools.write_audio_wav(HOOK, tmp_path / "audio.wav")
     assert media.PyAvMedia(Settings()).probe(HOOK).duration_s == pytest.approx(9.0, abs=0.05)

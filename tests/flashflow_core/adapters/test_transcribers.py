@@ -39,7 +39,7 @@ def audio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = {}
     for name in ("hook_speech_text", "speech_only", "no_speech_no_text"):
         out[name] = folder / f"{name}.wav"
-        media.extract_audio(FIXTURES / f"{name}.mp4", out[name])
+        media.write_audio_wav(FIXTURES / f"{name}.mp4", out[name])
     return out
 
 

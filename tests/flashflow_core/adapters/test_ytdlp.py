@@ -21,7 +21,7 @@ from yt_dlp.utils import DownloadError, ExtractorError, GeoRestrictedError
 
 from flashflow_core.adapters.base import PermanentError, SiteThrottled, TransientError
 from flashflow_core.adapters.netguard import AddressRefused
-from flashflow_core.adapters.ytdlp import YtDlpDownloader, classify
+from flashflow_core.adapters.ytdlp import YtDlpDownloader, download_error
 from flashflow_core.config import Settings
 from tests.conftest import FIXTURES
 from tests.media_server import MediaServer, Route, serve
@@ -67,7 +67,7 @@ def test_good_mp4_is_saved_under_a_fixed_name(
     assert media.path == (dest / "video.mp4").resolve()
     assert media.path.read_bytes() == SHORT.read_bytes()
     assert media.filesize == SHORT.stat().st_size
-    assert media.extractor == "Generic"
+    assert media.ytdlp_extractor == "Generic"
     assert media.info.duration_s == pytest.approx(3.0, abs=0.1) and media.info.has_video
     assert media.webpage_url == url
     assert [p.name for p in dest.iterdir()] == ["video.mp4"]
@@ -402,13 +402,13 @@ def _wrapped(cause: BaseException) -> DownloadError:
     ],
 )
 def test_classify(cause: BaseException, kind: type, words: str) -> None:
-    error = classify(_wrapped(cause), "tiktok.com")
+    error = download_error(_wrapped(cause), "tiktok.com")
     assert type(error) is kind
     assert words in str(error)
 
 
 def test_classify_429_reads_an_http_date_retry_after() -> None:
-    error = classify(_wrapped(_http_error(429, {"Retry-After": "Wed, 21 Oct 2099 07:28:00 GMT"})), "tiktok.com")
+    error = download_error(_wrapped(_http_error(429, {"Retry-After": "Wed, 21 Oct 2099 07:28:00 GMT"})), "tiktok.com")
     assert isinstance(error, SiteThrottled)
     assert error.site == "tiktok.com"
     assert error.retry_after_s is not None and error.retry_after_s > 3600
@@ -429,6 +429,6 @@ def test_classify_429_reads_an_http_date_retry_after() -> None:
 )
 def test_classify_errors_reported_only_as_text(message: str, kind: type, words: str) -> None:
     """After its own retries, yt-dlp's downloader reports the last error as a message, without the cause."""
-    error = classify(DownloadError(message), "tiktok.com")
+    error = download_error(DownloadError(message), "tiktok.com")
     assert type(error) is kind
     assert words in str(error)

@@ -44,6 +44,9 @@ def test_stages_move_the_row_to_ready(pipeline, conn):
     kinds = {a["asset_type"] for a in conn.execute(
         "SELECT asset_type FROM reference_assets WHERE reference_video_id = %s", (rid,))}
     assert kinds == {"mp4", "audio", "transcript"}
+    # The site handler that fetched it and the hook extractor are different facts, both kept.
+    assert (row["source_meta"]["ytdlp_extractor"], row["source_meta"]["extractor"]) == (
+        "instant", pipeline.tools.extractor.name)
 
 
 def test_duplicate_and_stale_messages_change_nothing(pipeline, conn):

@@ -52,7 +52,7 @@ def transcripts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str,
         for name in LABELS:
             wav = folder / f"{name}.wav"
             if not wav.exists():
-                media.extract_audio(LANGUAGES / f"{name}.mp4", wav)
+                media.write_audio_wav(LANGUAGES / f"{name}.mp4", wav)
             out[model][name] = transcriber.transcribe(wav)
     return out
 

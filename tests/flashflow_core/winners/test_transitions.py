@@ -101,7 +101,7 @@ def test_a_crash_claim_and_a_failure_are_each_audited_once(pipeline, conn, monke
     def broken(path, dest):
         raise PermanentError("the audio track is damaged")
 
-    monkeypatch.setattr(pipeline.tools.media, "extract_audio", broken)
+    monkeypatch.setattr(pipeline.tools.media, "write_audio_wav", broken)
     result = pipeline.run_stage(Stage.TRANSCRIBE, rid, "tm")  # the message is back after its worker died
     assert result.outcome == "failed"
     crash, failed = audit.new()
