@@ -171,6 +171,12 @@ class Settings(BaseSettings):
         default=50, ge=1, le=100_000, description="A stage child process is replaced after this many stages.",
     )
 
+    # A person stepping in (flashflow attach-file / attach-transcript, the console).
+    transcript_max_bytes: int = Field(
+        default=1_048_576, ge=1, le=104_857_600,
+        description="Largest transcript a person may attach, in bytes (a 10-minute video's is about 10-50 KB).",
+    )
+
     broker_maintenance_chance: int = Field(
         default=10_000, ge=0, le=1_000_000,
         description="Broker calls per million that also return dead workers' messages to their queues.",

@@ -161,14 +161,21 @@ def cmd_attach_file(args: argparse.Namespace, ctx) -> int:
 
 def cmd_attach_transcript(args: argparse.Namespace, ctx) -> int:
     """Store a transcript (text, or JSON with segments); the row resumes at extraction."""
-    try:
-        text = sys.stdin.read() if args.path == "-" else Path(args.path).read_text(encoding="utf-8")
+    limit = ctx.base_settings.transcript_max_bytes
+    try:  # one byte past the limit is enough to refuse it; a huge input is never read whole
+        if args.path == "-":
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with open(args.path, "rb") as source:
+                data = source.read(limit + 1)
     except OSError as exc:
         return ctx.fail("attach-transcript", f"cannot read {args.path}: {exc.strerror}", ExitCode.USAGE)
-    except UnicodeDecodeError:
-        return ctx.fail("attach-transcript", f"{args.path} is not UTF-8 text", ExitCode.USAGE)
+    try:
+        manual.parse_transcript(manual.read_transcript(data, limit))  # refused before any server is asked
+    except manual.CannotStepIn as exc:
+        return ctx.fail("attach-transcript", f"{args.path}: {exc}", ExitCode.USAGE)
     return _step_in(ctx, "attach-transcript", args.id, "transcript attached",
-                    lambda rt, rid: manual.attach_transcript(rt.pool, rt.tools, rid, text, actor=cli_actor()))
+                    lambda rt, rid: manual.attach_transcript(rt.pool, rt.tools, rid, data, actor=cli_actor()))
 
 
 def _step_in(ctx, command: str, key: str, done: str, attach) -> int:

@@ -123,8 +123,10 @@ def probe(path: Path) -> MediaInfo:
         declared = container.duration / av.time_base if container.duration else None
         starts: list[float] = []
         ends: list[float] = []
+        pictures = 0
         try:
             for packet in container.demux():
+                pictures += packet.stream.type == "video" and packet.size > 0
                 start = _seconds(packet.pts, packet.time_base)
                 if start is None:
                     continue
@@ -134,6 +136,8 @@ def probe(path: Path) -> MediaInfo:
             raise PermanentError(f"the file is not a playable video (reading failed: {_reason(exc)})") from exc
         if not ends:
             raise PermanentError("the file is not a playable video (it holds no media data)")
+        if pictures < 2:  # a PNG or JPEG demuxes as a one-frame "video"
+            raise PermanentError(f"not a video: a single picture ({video.codec_context.name})")
         # Encoder priming (AAC) gives the first audio packets negative times that players skip.
         duration = max(ends) - max(min(starts), 0.0)
         if declared is not None and duration < declared - max(_TRUNCATION_TOLERANCE_S, 0.05 * declared):

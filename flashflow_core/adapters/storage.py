@@ -57,6 +57,15 @@ class LocalStorage:
             out.write(data)
         return key
 
+    def delete(self, key: str) -> None:
+        """Remove the file under `key` (nothing when there is none) and its folder once empty."""
+        path = self.local_path(key)
+        path.unlink(missing_ok=True)
+        try:
+            path.parent.rmdir()  # a version folder emptied by the swap
+        except OSError:
+            pass  # not empty, or the root's own folder: keep it
+
     def put_file(self, key: str, src: Path) -> str:
         """Copy `src` into place under `key` atomically; the source is left for its owner to remove."""
         target = self.local_path(key)

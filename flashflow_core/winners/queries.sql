@@ -132,6 +132,12 @@ SET status = %(target)s,
 WHERE id = %(id)s AND status = ANY(%(sources)s) AND failed_stage = ANY(%(failed_stages)s)
 RETURNING id;
 
+-- name: asset_path
+-- The file a row's asset names now, locked until the attachment that replaces it commits.
+SELECT storage_path FROM reference_assets
+WHERE reference_video_id = %(id)s AND asset_type = %(asset_type)s
+FOR UPDATE;
+
 -- name: upsert_asset
 -- A person's file or transcript: whatever a transcriber had found about the old one is cleared.
 INSERT INTO reference_assets (reference_video_id, asset_type, storage_path, transcript_text, details)

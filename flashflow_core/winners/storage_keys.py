@@ -1,23 +1,47 @@
-"""Storage keys of a reference video's files: built from its id only, never from titles or URLs."""
+"""Storage keys of a reference video's files: built from its id only, never from titles or URLs.
+
+A file that replaces another is written under a key no row names yet — the same name inside a
+version folder (`reference/<id>/<version>/transcript.json`) — and the row is switched to it in one
+database transaction (`flashflow_core.winners.file_swap`), so the row and the file it names never
+disagree. A person's attachment takes a fresh version (`new_version()`); a stage attempt can name
+its version after its fencing token.
+"""
 
 from __future__ import annotations
 
 import re
+import uuid
 from uuid import UUID
 
 _EXT = re.compile(r"^\.[a-z0-9]{1,5}$")
+_VERSION = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
-def video(reference_id: UUID, suffix: str = ".mp4") -> str:
+def new_version() -> str:
+    """A version no file of any row has yet (for a person's attachment)."""
+    return f"attached-{uuid.uuid4().hex[:16]}"
+
+
+def _folder(reference_id: UUID, version: str | None) -> str:
+    folder = f"reference/{UUID(str(reference_id))}"
+    if version is None:
+        return folder
+    if not _VERSION.match(version):
+        raise ValueError(f"storage version {version!r} must be 1-40 of a-z 0-9 - (starting with a letter or digit)")
+    return f"{folder}/{version}"
+
+
+def video(reference_id: UUID, suffix: str = ".mp4", version: str | None = None) -> str:
     """Key of the downloaded or attached video; the suffix is kept only when it is a plain extension."""
     ext = suffix.lower() if _EXT.match(suffix.lower()) else ".mp4"
-    return f"reference/{UUID(str(reference_id))}/video{ext}"
+    return f"{_folder(reference_id, version)}/video{ext}"
 
 
-def audio(reference_id: UUID) -> str:
-    return f"reference/{UUID(str(reference_id))}/audio.wav"
+def audio(reference_id: UUID, version: str | None = None) -> str:
+    """Key of the audio track extracted for transcription."""
+    return f"{_folder(reference_id, version)}/audio.wav"
 
 
-def transcript(reference_id: UUID) -> str:
+def transcript(reference_id: UUID, version: str | None = None) -> str:
     """JSON with the text, language, engine and timestamped segments."""
-    return f"reference/{UUID(str(reference_id))}/transcript.json"
+    return f"{_folder(reference_id, version)}/transcript.json"

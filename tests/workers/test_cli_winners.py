@@ -25,9 +25,10 @@ def cli(settings, monkeypatch):
     monkeypatch.setenv("FLASHFLOW_FETCH_ALLOW_HOSTS", "127.0.0.1")
     monkeypatch.setenv("FLASHFLOW_LOG_FORMAT", "text")
 
-    def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    def run(*args: str, stdin: str | bytes | None = None) -> tuple[int, str, str]:
         if stdin is not None:
-            monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+            raw = stdin.encode() if isinstance(stdin, str) else stdin
+            monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8"))
         out = io.StringIO()
         code = main(list(args), console=Console(file=out, width=200, highlight=False))
         return code, out.getvalue(), ""
@@ -140,3 +141,20 @@ def test_enqueue_reads_urls_from_stdin(cli, broker, media_server, conn):
 
 def test_enqueue_without_urls_is_a_usage_error(cli):
     assert cli("enqueue")[0] == 2
+
+
+@pytest.mark.parametrize(("stdin", "reason"), [
+    (b"Stop scrolling. \xff Link in bio.", "not UTF-8 text"),
+    (b"Stop scrolling.\x00", "holds a NUL character"),
+    (b'{"segments": ' + b"[" * 10_000 + b"]" * 10_000 + b"}", "nested deeper than"),
+])
+def test_attach_transcript_refuses_bad_input_in_one_line(cli, conn, capsys, stdin, reason):
+    row = conn.execute("INSERT INTO reference_videos (url, submitted_by) VALUES ('https://example.com/v/1', 'cli') "
+                       "RETURNING id").fetchone()
+    code, out, _ = cli("attach-transcript", str(row["id"]), "-", stdin=stdin)
+    err = capsys.readouterr().err
+    assert code == 2 and out == ""
+    assert err.startswith("flashflow attach-transcript: -: the transcript") and reason in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert _status(conn, row["id"])["status"] == "queued"
+
