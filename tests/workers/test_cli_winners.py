@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import shutil
 
 import pytest
@@ -30,7 +31,11 @@ def cli(settings, monkeypatch):
             raw = stdin.encode() if isinstance(stdin, str) else stdin
             monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8"))
         out = io.StringIO()
-        code = main(list(args), console=Console(file=out, width=200, highlight=False))
+        handlers = logging.getLogger().handlers[:]
+        try:
+            code = main(list(args), console=Console(file=out, width=200, highlight=False))
+        finally:  # main() points logging at the test's captured stderr, which closes after the test
+            logging.getLogger().handlers[:] = handlers
         return code, out.getvalue(), ""
 
     return run
