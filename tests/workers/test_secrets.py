@@ -53,6 +53,10 @@ STOP_GRACE_S = 40.0
 EXAMPLE_ARGS: dict[tuple[str, ...], list[str]] = {
     ("enqueue",): ["http://127.0.0.1:9/planted.mp4"],
     ("attach-transcript",): ["{id}", "{transcript}"],
+    ("attach-file",): ["{id}", "{video}"],
+    ("retry",): ["{id}"],
+    ("cancel",): ["{id}"],
+    ("show",): ["{id}"],
     ("schedule", "run"): ["expire-assignments"],
     ("dlq", "show"): ["1-0"],
     ("dlq", "requeue"): ["--all"],
