@@ -71,7 +71,7 @@ def test_ready_is_the_end_and_nothing_skips_back():
 
 # ---- statuses are spelled only in states.py ----------------------------------------------------------
 
-PRODUCT_DIRS = ("flashflow_core", "jobs", "workers", "bench")
+PRODUCT_DIRS = ("flashflow_core", "flashflow_console", "jobs", "workers", "bench")
 STATUSES = [str(s) for s in S]
 SQL_LITERAL = re.compile(r"'(" + "|".join(STATUSES) + r")'")
 # Words that are only ever statuses; "ready" and "failed" also name outcomes, so for those only
@@ -125,3 +125,27 @@ def test_the_scan_finds_a_spelled_status(tmp_path):
     bad_sql.write_text("-- 'ready' in a comment is fine\nSELECT 1 WHERE status <> 'processing';\n")
     assert len(status_literals(bad_py, tmp_path)) == 3
     assert len(status_literals(bad_sql, tmp_path)) == 1
+
+
+# ---- docs/architecture.md shows the same table ------------------------------------------------------
+
+MOVES_BEGIN = "<!-- BEGIN MOVES: checked by tests/flashflow_core/winners/test_states.py -->\n"
+MOVES_END = "<!-- END MOVES -->"
+
+
+def moves_table() -> str:
+    """The moves table of docs/architecture.md, rendered from states.py."""
+    lines = ["| move | from | to | audit event | fresh |", "|---|---|---|---|---|"]
+    for move in MOVES:
+        sources = [str(s) for s in move.sources if s != S.FAILED]
+        if S.FAILED in move.sources:
+            sources.append(f"failed (at {', '.join(str(s) for s in move.failed_stages)})")
+        lines.append(f"| `{move.name}` | {', '.join(sources)} | {move.target} | `{move.event}` | "
+                     f"{'yes' if move.fresh else 'no'} |")
+    return "\n".join(lines) + "\n"
+
+
+def test_architecture_doc_shows_the_moves_of_states_py():
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    shown = doc[doc.index(MOVES_BEGIN) + len(MOVES_BEGIN):doc.index(MOVES_END)]
+    assert shown == moves_table(), "docs/architecture.md's moves table should read:\n" + moves_table()
