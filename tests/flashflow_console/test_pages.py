@@ -93,8 +93,16 @@ def test_pages_show_real_rows_and_retry_and_upload_bring_failed_rows_to_ready(
         page.goto(console.at("/schedules"))
         expect(page.get_by_role("row", name=re.compile("expire-assignments"))).to_contain_text("sched-host:4242")
         shoot(page, screenshots, "schedules")
+        page.get_by_role("button", name="Run expire-assignments now").click()
+        expect(page.get_by_role("status")).to_contain_text("sent expire_assignments for expire-assignments")
     finally:
         lock.release()
+    drain(broker, worker)
+    sent = conn.execute("SELECT details ->> 'message_id' AS message_id, actor FROM audit_log "
+                        "WHERE event_type = 'schedule.run_now'").fetchone()
+    assert sent["actor"].startswith("console:")
+    ran = conn.execute("SELECT message_id FROM audit_log WHERE event_type = 'job.expire_assignments'").fetchone()
+    assert ran["message_id"] == sent["message_id"]  # the message it sent is the one the worker ran
 
     actors = {r["event_type"]: r["actor"] for r in conn.execute(
         "SELECT event_type, actor FROM audit_log WHERE event_type IN ('reference.retried', 'reference.attached')")}
