@@ -7,6 +7,7 @@ fetched at run time) refreshes the overview and a moving row in place.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from contextlib import asynccontextmanager
 
@@ -14,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -27,12 +28,15 @@ from jobs.runtime import Runtime
 # Scripts only from this site (htmx), no inline script or style, no framing, no plugins.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+FAILED_SIGN_IN_DELAY_S = 1.0
 SECURITY_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"same-origin"), (b"x-frame-options", b"DENY")]
 
 
 def login_form(request: Request) -> Response:
     """The sign-in form (only when FLASHFLOW_CONSOLE_TOKEN is set)."""
+    if not request.app.state.console.auth.required:
+        return RedirectResponse(path(request, "overview"), status_code=303)
     return render(request, "login.html", next=safe_next(request.query_params.get("next")), failed=False)
 
 
@@ -43,6 +47,7 @@ async def login(request: Request, form: FormData) -> Response:
     name = auth.check_secret(str(form.get("token") or "")) if auth.required else auth.local_user
     target = safe_next(str(form.get("next") or "/"))
     if name is None:
+        await asyncio.sleep(FAILED_SIGN_IN_DELAY_S)  # guessing is slow (the secrets are long anyway)
         return render(request, "login.html", status_code=401, next=target, failed=True)
     request.state.session.clear()
     request.state.session.update(user=name, csrf=secrets.token_urlsafe(32))  # a fresh CSRF token once signed in

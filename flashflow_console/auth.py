@@ -91,7 +91,9 @@ class Auth:
 
     # ---- the session cookie ----------------------------------------------------------------
 
-    def load_session(self, request: Request) -> dict[str, Any]:
+    def load_session(self, request: Request) -> dict[str, Any] | None:
+        """The signed session the request carries; None when it has none, or one that is expired,
+        forged or signed with other tokens."""
         raw = request.cookies.get(SESSION_COOKIE)
         if raw:
             try:
@@ -100,7 +102,7 @@ class Auth:
                     return data
             except BadSignature:
                 pass
-        return {"csrf": secrets.token_urlsafe(32)}
+        return None
 
     def save_session(self, request: Request, response: Response, session: dict[str, Any]) -> None:
         response.set_cookie(SESSION_COOKIE, self._signer.dumps(session), max_age=SESSION_MAX_AGE_S,
@@ -179,8 +181,8 @@ class SessionMiddleware:
             return
         request = Request(scope)
         session = self.auth.load_session(request)
-        request.state.session = session
-        request.state.session_changed = request.cookies.get(SESSION_COOKIE) is None
+        request.state.session_changed = session is None  # a new session is sent back with the response
+        request.state.session = session if session is not None else {"csrf": secrets.token_urlsafe(32)}
         user = self.auth.user(request)
         request.state.user = user
         path = scope["path"].removeprefix(scope.get("root_path", "")) or "/"

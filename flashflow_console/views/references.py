@@ -26,7 +26,6 @@ from flashflow_core.winners.states import (
     CANCEL,
     FINAL,
     RETRY,
-    STAGE_WORKS_IN,
     ReferenceStatus,
     Stage,
 )
@@ -114,8 +113,7 @@ def _after_step_in(request: Request, reference_id: UUID, stage: Stage, what: str
     from jobs.winners import send_stage
 
     send_stage(stage, reference_id)
-    return done(request, path(request, "reference", reference_id=reference_id),
-                f"{what}: the row goes on at {stage} ({STAGE_WORKS_IN[stage]})")
+    return done(request, path(request, "reference", reference_id=reference_id), f"{what}: the {stage} stage runs next")
 
 
 @action

@@ -171,3 +171,12 @@ def test_passwords_in_urls_and_errors_are_not_shown(console, conn):
         status, body, _ = request(console.at(path))
         assert status == 200 and shows in body, path
         assert "hunter2planted" not in body and "swordfishplanted" not in body, path
+
+
+@pytest.mark.browser
+def test_a_stale_session_cookie_is_replaced_so_forms_still_work(console, page):
+    page.context.add_cookies([{"name": "ff_console", "value": "expired.or.forged", "url": console.url}])
+    page.goto(console.at("/queues"))
+    page.get_by_role("button", name="Pause default").click()
+    expect(page.get_by_role("status")).to_contain_text("default paused")
+    assert request(console.at("/login"))[0] == 303  # no token: nobody signs in
