@@ -67,7 +67,7 @@ def _story_context(request: Request) -> dict:
     story = reference_story(console.pool, console.storage, reference_id)
     if story is None:
         raise HTTPException(404, f"no reference video with id {reference_id}")
-    row = story.row
+    row = story.detail.row
     status = ReferenceStatus(row["status"])
     failed_at = Stage(row["failed_stage"]) if row["failed_stage"] else None
     return {  # the buttons shown are the moves states.py allows from here; the core functions check again

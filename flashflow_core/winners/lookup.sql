@@ -36,10 +36,12 @@ SELECT * FROM reference_videos WHERE id = %(id)s;
 
 -- name: timeline
 -- Every audit event of the row, oldest first; `attempt` is the stage attempt a claim recorded.
+-- Rows written in one transaction share created_at; ctid keeps them in insertion order (audit rows
+-- are never updated), where the random uuid id would shuffle them.
 SELECT created_at AS at, event_type AS event, actor, (details ->> 'attempt')::int AS attempt, message_id, summary
 FROM audit_log
 WHERE entity_type = 'reference_video' AND entity_id = %(id)s::text
-ORDER BY created_at, id;
+ORDER BY created_at, ctid;
 
 -- name: assets
 SELECT asset_type, storage_path, length(transcript_text) AS transcript_chars, details, created_at, updated_at

@@ -34,11 +34,15 @@ def row_status(page: Page):
 
 def test_pages_show_real_rows_and_retry_and_upload_bring_failed_rows_to_ready(
         broker, worker, media_server, console, page, conn, screenshots, settings):
+    from jobs.winners import enqueue_reference
+
     shutil.copy(FIXTURES / "hook_speech_text.mp4", media_server.root / "hook.mp4")
-    ready_id = enqueue(media_server.url("files/hook.mp4"))
+    # As a producer sends it: a message whose id the console finds the row by.
+    sent = enqueue_reference.send(url=media_server.url("files/hook.mp4"), submitted_by="producer")
     late_id = enqueue(media_server.url("files/late.mp4"))  # not there yet: 404, fails at fetch
     gone_id = enqueue(media_server.url("files/gone.mp4"))  # never there: a person uploads the file
     drain(broker, worker)
+    ready_id = str(conn.execute("SELECT id FROM reference_videos WHERE submitted_by = 'producer'").fetchone()["id"])
     statuses = {r["id"]: r["status"] for r in conn.execute("SELECT id::text AS id, status FROM reference_videos")}
     assert statuses == {ready_id: "ready", late_id: "failed", gone_id: "failed"}
     lock = LeaderLock(settings.database_url, identity="sched-host:4242")  # the real leader lock, held here
@@ -59,6 +63,13 @@ def test_pages_show_real_rows_and_retry_and_upload_bring_failed_rows_to_ready(
         expect(page.get_by_text("2 rows")).to_be_visible()
         shoot(page, screenshots, "winners-bank")
 
+        for key in (sent.message_id, ready_id[:6]):  # a producer's message id, an id prefix
+            page.goto(console.at("/references"))
+            page.get_by_label("Search").fill(key)
+            page.get_by_role("button", name="Filter").click()
+            expect(page.get_by_text("1 row.")).to_be_visible()
+            expect(page.get_by_role("link", name=f"Open row {ready_id}")).to_be_visible()
+        page.goto(console.at("/references?status=failed"))
         page.get_by_role("link", name=f"Open row {late_id}").click()
         expect(row_status(page)).to_contain_text("failed")
         expect(page.locator("#row-error")).to_contain_text("404")
@@ -85,6 +96,7 @@ def test_pages_show_real_rows_and_retry_and_upload_bring_failed_rows_to_ready(
         expect(page.locator("dl.pairs").last).to_contain_text("pattern_interrupt")
         for event in ("reference.submitted", "reference.fetch.started", "reference.extract.done"):
             expect(page.locator("table.timeline")).to_contain_text(event)
+        expect(page.get_by_role("row", name=re.compile("reference.submitted"))).to_contain_text(sent.message_id)
         shoot(page, screenshots, "row")
 
         for name, heading in (("queues", "Queues"), ("schedules", "Schedules"), ("dead-letters", "Dead letters")):
