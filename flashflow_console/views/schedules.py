@@ -56,7 +56,7 @@ def _run_now(request: Request) -> Response:
     actor_ = console.runtime.actors[entry.actor]
     message = actor_.broker.enqueue(tick_message(entry, actor_, None))
     with console.pool.connection() as conn:
-        write_audit(conn, correlation_id=message.message_id, event_type="schedule.run_now", entity_type="schedule",
+        write_audit(conn, message_id=message.message_id, event_type="schedule.run_now", entity_type="schedule",
                     entity_id=entry.name, actor=actor(request),
                     summary=f"{entry.name}: sent {entry.actor} now (not a tick: the fire ledger is not written)",
                     details={"actor_name": entry.actor, "message_id": message.message_id, "kwargs": entry.kwargs})
