@@ -39,7 +39,7 @@ def test_dead_letters_are_requeued_and_purged_after_confirming(broker, worker, c
     page.goto(console.at("/dead-letters"))
     expect(page.get_by_role("heading", name=re.compile(r"default — 3 messages"))).to_be_visible()
     expect(page.get_by_role("heading", name=re.compile("no actor named 'test_console_late'"))).to_be_visible()
-    page.locator("summary").first.click()  # a payload, opened
+    page.locator("summary").last.click()  # a JSON payload, opened
     shoot(page, screenshots, "dead-letters")
 
     ran: list[str] = []
