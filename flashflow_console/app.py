@@ -11,6 +11,10 @@ import asyncio
 import secrets
 from contextlib import asynccontextmanager
 
+import psycopg
+import redis
+from dramatiq.errors import ConnectionError as BrokerConnectionError
+from psycopg_pool import PoolTimeout
 from starlette.applications import Starlette
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -23,6 +27,7 @@ from flashflow_console.auth import Auth, SessionMiddleware, action, parse_tokens
 from flashflow_console.views import dead_letters, overview, queues, references, schedules
 from flashflow_console.web import HERE, ConsoleState, done, path, render
 from flashflow_core.config import Settings
+from flashflow_core.ops import outages
 from jobs.runtime import Runtime
 
 # Scripts only from this site (htmx), no inline script or style, no framing, no plugins.
@@ -60,6 +65,14 @@ async def logout(request: Request, form: FormData) -> Response:
     request.state.session.clear()
     request.state.session["csrf"] = secrets.token_urlsafe(32)
     return done(request, path(request, "login_form"), "signed out")
+
+
+def _server_down(request: Request, exc: Exception) -> Response:
+    """Postgres or Redis stopped answering while the console runs: one line naming which (by host
+    and port), not a traceback; the overview keeps its last figures while htmx retries."""
+    settings = request.app.state.console.settings
+    problem = outages.explain(exc, settings.database_url, settings.redis_url)
+    return render(request, "error.html", status_code=503, message=str(problem or "a server did not answer"))
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
@@ -123,7 +136,9 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         yield
         console.close()
 
-    app = Starlette(routes=ROUTES, lifespan=lifespan, exception_handlers={HTTPException: _http_error})
+    down = dict.fromkeys((psycopg.OperationalError, PoolTimeout, redis.ConnectionError, redis.TimeoutError,
+                          BrokerConnectionError), _server_down)
+    app = Starlette(routes=ROUTES, lifespan=lifespan, exception_handlers={HTTPException: _http_error, **down})
     app.state.console = console
     app.add_middleware(SessionMiddleware, auth=auth)
     app.add_middleware(SecurityHeaders)

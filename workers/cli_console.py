@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from flashflow_core.ops import outages
 from workers.exit_codes import ExitCode
 
 
@@ -28,4 +29,10 @@ def cmd_console(args: argparse.Namespace, ctx) -> int:
         check_binding(ctx.base_settings, host)  # before starting any embedded server
     except ConsoleRefused as exc:
         return ctx.fail("console", str(exc), ExitCode.USAGE)
-    return serve(ctx.settings, host, port)
+    settings = ctx.settings
+    try:  # the servers answer and the database is migrated, or one line saying which does not
+        outages.check_redis(settings.redis_url or "")
+        outages.check_postgres(settings.database_url or "")
+    except outages.ServerProblem as exc:
+        return ctx.fail("console", str(exc), ExitCode.NOT_MIGRATED if exc.not_migrated else ExitCode.UNAVAILABLE)
+    return serve(settings, host, port)

@@ -48,6 +48,7 @@ COMMANDS = [
     (["queue", "pause", "fetch"], "postgres redis"),
     (["scheduler"], "postgres redis"),
     (["worker"], "postgres redis"),
+    (["console", "--port", "0"], "postgres redis"),
 ]
 
 
