@@ -142,7 +142,9 @@ def action(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         limit = request.app.state.console.upload_limit_bytes
         length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > limit:
+        if length is None or not length.isdigit():  # browsers always send it; without it the size is unknown
+            return PlainTextResponse("refused: a form must say its size (Content-Length)", status_code=411)
+        if int(length) > limit:
             return PlainTextResponse(f"too large: uploads are limited to {limit // 1_000_000} MB "
                                      "(FLASHFLOW_FETCH_MAX_FILESIZE_MB)", status_code=413)
         form = await request.form(max_files=1, max_fields=200)
