@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import logging
 import random
+from dataclasses import replace
 from uuid import UUID
 
 import dramatiq
+import dramatiq.errors
+import redis
 from dramatiq.middleware import CurrentMessage
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flashflow_core.adapters.sites import site_of
 from flashflow_core.ops.redis_keys import BrokerKeys, delay_queue
 from flashflow_core.winners.pipeline import StageResult, reference_url
+from flashflow_core.winners.intake import settle
 from flashflow_core.winners.rescue import find_stuck
 from flashflow_core.config import Settings
 from flashflow_core.winners.limits import site_slot_ttl_ms, stage_limits
@@ -141,13 +145,30 @@ def enqueue_reference(url: str, submitted_by: str = "api", category: str | None 
     enqueue_submission(submission, message_id=current_message_id())
 
 
-def enqueue_submission(submission: ReferenceSubmission, message_id: str | None = None) -> Submitted:
-    """Insert the row (committed), then send its fetch message when it is new. `message_id` is
-    the message of the job doing it (enqueue_reference), recorded on the submission's audit row."""
+def enqueue_submission(submission: ReferenceSubmission, message_id: str | None = None,
+                       send: bool = True) -> Submitted:
+    """Insert the row, owing its fetch message (committed), then, when it is new, send that message
+    (unless `send` is false) and settle it. `submitted.sent` is false when the message is still
+    owed: a worker's intake sends it once Redis answers (`flashflow_core.winners.intake`).
+    `message_id` is the message of the job doing it (enqueue_reference), recorded on the
+    submission's audit row."""
     submitted = submit_reference(current().pool, submission, message_id=message_id)
-    if submitted.created:
-        send_stage(Stage.FETCH, submitted.id, submitted.correlation_id)
+    if submitted.created and send:
+        return replace(submitted, sent=send_owed(Stage.FETCH, submitted.id, submitted.correlation_id))
     return submitted
+
+
+def send_owed(stage: Stage, reference_id: UUID, correlation_id: str | None = None) -> bool:
+    """Send the message a row owes (marked in the transaction that made it owe one) and settle it.
+    False when Redis did not take it: the row stays owed and a worker's intake sends it later."""
+    try:
+        send_stage(stage, reference_id, correlation_id)
+    except (redis.ConnectionError, redis.TimeoutError, dramatiq.errors.ConnectionError) as exc:
+        log.warning("message not sent; the row owes it and a worker sends it when Redis answers",
+                    extra={"stage": str(stage), "reference_id": str(reference_id), "error": str(exc)})
+        return False
+    settle(current().pool, [reference_id])
+    return True
 
 
 @dramatiq.actor(queue_name="default", max_retries=3, time_limit=5 * 60_000, throws=(ValidationError,))

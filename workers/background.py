@@ -27,11 +27,9 @@ class WorkerBackground(dramatiq.Middleware):
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         from jobs.winners import send_stage
-        from flashflow_core.winners.states import Stage
 
         if self.queues is None or "fetch" in self.queues:
-            self.listener = IntakeListener(self.settings, runtime.current().pool,
-                                           lambda reference_id: send_stage(Stage.FETCH, reference_id))
+            self.listener = IntakeListener(self.settings, runtime.current().pool, send_stage)
             self.listener.start()
         if self.settings.metrics_port:
             self.metrics_server = metrics.serve(self.settings, broker.get_declared_queues())

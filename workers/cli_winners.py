@@ -29,7 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--category")
     p.add_argument("--notes")
     p.add_argument("--json", action="store_true", help="print a JSON list of the results")
-    p.set_defaults(handler=cmd_enqueue, needs=("redis", "postgres"))
+    # Redis is not needed: rows are saved owing their messages, and go out once it answers.
+    p.set_defaults(handler=cmd_enqueue, needs=("postgres",))
 
     p = sub.add_parser("status", help="Winners Bank counts, oldest waiting rows, latest failures",
                        description=cmd_status.__doc__)
@@ -84,7 +85,9 @@ def cmd_enqueue(args: argparse.Namespace, ctx) -> int:
     status and not fetched again.
 
     Piped, one tab-separated line per URL as it goes; on a terminal, a table and a summary line;
-    --json, a JSON list. Exit code 1 when any URL was refused.
+    --json, a JSON list. Exit code 1 when any URL was refused. When Redis does not answer, new
+    rows are saved all the same, owing their fetch messages: one line says so (exit code 4), and
+    a worker sends them within seconds of Redis answering again.
     """
     from jobs.winners import enqueue_submission
 
@@ -99,11 +102,14 @@ def cmd_enqueue(args: argparse.Namespace, ctx) -> int:
     stream = not (args.json or ctx.out.terminal)
     rt = _producer(ctx)
     results = []
+    redis_down = _redis_problem(ctx)
     try:
         with Progress(console=ctx.err, transient=True, disable=len(urls) < 20) as progress:
             task = progress.add_task("enqueueing", total=len(urls))
             for url in urls:
-                result = _enqueue_one(args, url, enqueue_submission)
+                result = _enqueue_one(args, url, enqueue_submission, send=redis_down is None)
+                if result.pop("unsent", False) and redis_down is None:
+                    redis_down = "Redis stopped taking messages"
                 if stream:
                     ctx.out.line(*(c.text(result) for c in ENQUEUE_COLUMNS))
                 results.append(result)
@@ -116,19 +122,33 @@ def cmd_enqueue(args: argparse.Namespace, ctx) -> int:
     elif not stream:
         ctx.out.rows(ENQUEUE_COLUMNS, results)
         ctx.out.text(", ".join(f"{counts[k]} {k}" for k in ("new", "existing", "refused")))
+    if redis_down is not None and counts["new"]:
+        return ctx.fail("enqueue", f"{redis_down}: the {counts['new']} new row(s) are saved and a worker sends "
+                        "them within seconds of Redis answering again", ExitCode.UNAVAILABLE)
     return ExitCode.FAILED if counts["refused"] else ExitCode.OK
 
 
-def _enqueue_one(args: argparse.Namespace, url: str, enqueue_submission) -> dict:
+def _redis_problem(ctx) -> str | None:
+    """Why Redis cannot take messages now (one line, no password), or None when it answers."""
+    from flashflow_core.ops import outages
+
+    try:
+        outages.check_redis(ctx.settings.redis_url)
+    except outages.ServerProblem as exc:
+        return str(exc)
+    return None
+
+
+def _enqueue_one(args: argparse.Namespace, url: str, enqueue_submission, send: bool) -> dict:
     try:
         submission = ReferenceSubmission(url=url, submitted_by=args.submitted_by, category=args.category,
                                          notes=args.notes)
     except ValidationError as exc:
         reason = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
         return {"id": None, "status": None, "result": "refused", "url": url, "reason": reason}
-    done = enqueue_submission(submission)
+    done = enqueue_submission(submission, send=send)
     return {"id": str(done.id), "status": done.status, "result": "new" if done.created else "existing",
-            "url": done.url, "reason": None}
+            "url": done.url, "reason": None, "unsent": done.created and not done.sent}
 
 
 def cmd_status(args: argparse.Namespace, ctx) -> int:
@@ -180,7 +200,7 @@ def cmd_attach_transcript(args: argparse.Namespace, ctx) -> int:
 
 def _step_in(ctx, command: str, key: str, done: str, attach) -> int:
     """Find the row, run one attach function on it, then send the message of the stage it resumes at."""
-    from jobs.winners import send_stage
+    from jobs.winners import send_owed
 
     rt = _producer(ctx)
     try:
@@ -189,18 +209,24 @@ def _step_in(ctx, command: str, key: str, done: str, attach) -> int:
         if isinstance(reference_id, ExitCode):
             return reference_id
         stage = attach(rt, reference_id)
+        sent = send_owed(stage, reference_id)
     except manual.CannotStepIn as exc:
         return ctx.fail(command, str(exc))
     finally:
         rt.close()
-    send_stage(stage, reference_id)
     ctx.out.line(reference_id, STAGE_WORKS_IN[stage], done)
-    return ExitCode.OK
+    return ExitCode.OK if sent else _owed(ctx, command)
+
+
+def _owed(ctx, command: str) -> ExitCode:
+    """The change is saved but Redis did not take its message: say so in one line."""
+    return ctx.fail(command, "Redis did not take the message: the change is saved and a worker sends it within "
+                    "seconds of Redis answering again", ExitCode.UNAVAILABLE)
 
 
 def cmd_retry(args: argparse.Namespace, ctx) -> int:
     """Start failed rows again from the stage that failed."""
-    from jobs.winners import send_stage
+    from jobs.winners import send_owed
 
     rt = _producer(ctx)
     code = ExitCode.OK
@@ -216,8 +242,9 @@ def cmd_retry(args: argparse.Namespace, ctx) -> int:
             except manual.CannotStepIn as exc:
                 code = ctx.fail("retry", str(exc))
                 continue
-            send_stage(stage, reference_id)
             ctx.out.line(reference_id, f"retrying from {stage}")
+            if not send_owed(stage, reference_id):
+                code = _owed(ctx, "retry")
     finally:
         rt.close()
     return code

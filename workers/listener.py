@@ -1,9 +1,13 @@
-"""The intake listener: a thread in each worker process that LISTENs for reference_videos rows
-inserted without a message and sends their fetch messages within a second or so.
+"""The intake listener: a thread in each worker process that consumes `fetch`, sending the messages
+Winners Bank rows are still owed (`flashflow_core.winners.intake`).
 
-It also sweeps for such rows when it starts and every `intake_sweep_s`, the backstop for a
-notification sent while no worker was listening or a connection that dropped. Taking a row in is
-claimed once in SQL, so any number of workers can listen.
+It LISTENs for rows inserted straight into Postgres and takes them in within a second or so; it
+sweeps for such rows when it starts and every `intake_sweep_s` (the backstop for a notification
+sent while no worker was listening); and every OWED_CHECK_S it sends the messages rows owe (a
+sender that could not reach Redis). Each row is claimed once in SQL, so any number of workers can
+listen. When Redis does not take a message, the claim rolls back and the sweep is tried again
+after a short backoff (at most MAX_SEND_BACKOFF_S), so owed rows go out within seconds of Redis
+answering again; one log line per failed try.
 """
 
 from __future__ import annotations
@@ -11,24 +15,27 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
-from uuid import UUID
 
+import dramatiq.errors
 import psycopg
+import redis
 from psycopg_pool import ConnectionPool
 
 from flashflow_core.config import Settings
 from flashflow_core.db.pool import database_url
-from flashflow_core.winners.intake import CHANNEL, take_in
+from flashflow_core.winners.intake import CHANNEL, Send, resend_owed, take_in
 
 log = logging.getLogger(__name__)
 
+OWED_CHECK_S = 2.0
+MAX_SEND_BACKOFF_S = 5.0
+SEND_ERRORS = (redis.ConnectionError, redis.TimeoutError, dramatiq.errors.ConnectionError)
+
 
 class IntakeListener:
-    """LISTEN on the intake channel and hand each taken-in row to `send`."""
+    """LISTEN on the intake channel and send every message a row is owed through `send`."""
 
-    def __init__(self, settings: Settings, pool: ConnectionPool, send: Callable[[UUID], None],
-                 batch: int = 500) -> None:
+    def __init__(self, settings: Settings, pool: ConnectionPool, send: Send, batch: int = 500) -> None:
         self.settings = settings
         self.pool = pool
         self.send = send
@@ -36,6 +43,7 @@ class IntakeListener:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.listening = threading.Event()
+        self._send_backoff_s = 0.0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="flashflow-intake", daemon=True)
@@ -47,17 +55,27 @@ class IntakeListener:
             self._thread.join(timeout=10)
 
     def sweep(self) -> int:
-        """Take in every waiting row, batch by batch; return how many were sent."""
+        """Take in every row inserted without a message, batch by batch; return how many were sent."""
         sent = 0
         while not self._stop.is_set():
-            ids = take_in(self.pool, self.batch)
-            for reference_id in ids:
-                self.send(reference_id)
-            sent += len(ids)
-            if len(ids) < self.batch:
+            count = take_in(self.pool, self.send, self.batch)
+            sent += count
+            if count < self.batch:
                 break
         if sent:
             log.info("reference rows taken in from the database", extra={"count": sent})
+        return sent
+
+    def resend(self) -> int:
+        """Send the messages rows have owed for a while; return how many were sent."""
+        sent = 0
+        while not self._stop.is_set():
+            count = resend_owed(self.pool, self.send, self.batch)
+            sent += count
+            if count < self.batch:
+                break
+        if sent:
+            log.info("owed messages sent", extra={"count": sent})
         return sent
 
     def _run(self) -> None:
@@ -66,9 +84,16 @@ class IntakeListener:
             try:
                 self._listen()
                 delay = 1.0
-            except Exception as exc:  # a dropped connection or a failed send: reconnect and sweep again
+            except psycopg.Error as exc:  # a dropped connection: reconnect and sweep again
                 self.listening.clear()
-                log.warning("intake listener error; reconnecting", extra={"error": repr(exc), "retry_in_s": delay})
+                log.warning("intake listener lost Postgres; reconnecting",
+                            extra={"error": str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc),
+                                   "retry_in_s": delay})
+                self._stop.wait(delay)
+                delay = min(delay * 2, 30.0)
+            except Exception:  # a bug must not silently end the intake: say so, and try again
+                self.listening.clear()
+                log.exception("intake listener failed; restarting", extra={"retry_in_s": delay})
                 self._stop.wait(delay)
                 delay = min(delay * 2, 30.0)
 
@@ -76,12 +101,30 @@ class IntakeListener:
         with psycopg.connect(database_url(self.settings), autocommit=True,
                              application_name="flashflow-intake") as conn:
             conn.execute(f"LISTEN {CHANNEL}")
-            self.sweep()
+            retry_in = self._sending(self.sweep)
             # Ready only after the first sweep: from here on, rows come in by notification.
             self.listening.set()
-            next_sweep = time.monotonic() + self.settings.intake_sweep_s
+            now = time.monotonic()
+            next_sweep, next_owed = now + (retry_in or self.settings.intake_sweep_s), now
             while not self._stop.is_set():
                 woken = any(True for _ in conn.notifies(timeout=1.0))
-                if woken or time.monotonic() >= next_sweep:
-                    self.sweep()
-                    next_sweep = time.monotonic() + self.settings.intake_sweep_s
+                now = time.monotonic()
+                if woken or now >= next_sweep:
+                    next_sweep = now + (self._sending(self.sweep) or self.settings.intake_sweep_s)
+                if now >= next_owed:
+                    next_owed = now + (self._sending(self.resend) or OWED_CHECK_S)
+
+    def _sending(self, sweep) -> float:
+        """Run a sweep; when Redis does not take a message, log one line and return how long to
+        wait before the next try (doubling up to MAX_SEND_BACKOFF_S); 0 when it went through."""
+        try:
+            sweep()
+        except SEND_ERRORS as exc:
+            self._send_backoff_s = min(max(self._send_backoff_s * 2, 0.5), MAX_SEND_BACKOFF_S)
+            log.warning("intake cannot send to Redis; the rows stay owed and are tried again",
+                        extra={"error": str(exc), "retry_in_s": self._send_backoff_s})
+            return self._send_backoff_s
+        if self._send_backoff_s:
+            log.info("intake sends to Redis again")
+        self._send_backoff_s = 0.0
+        return 0.0

@@ -110,10 +110,12 @@ def reference_video(request: Request) -> Response:
 
 
 def _after_step_in(request: Request, reference_id: UUID, stage: Stage, what: str) -> Response:
-    from jobs.winners import send_stage
+    from jobs.winners import send_owed
 
-    send_stage(stage, reference_id)
-    return done(request, path(request, "reference", reference_id=reference_id), f"{what}: the {stage} stage runs next")
+    goes_on = f"the {stage} stage runs next"
+    if not send_owed(stage, reference_id):
+        goes_on += " once Redis answers again (a worker sends its message then)"
+    return done(request, path(request, "reference", reference_id=reference_id), f"{what}: {goes_on}")
 
 
 @action

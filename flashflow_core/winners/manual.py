@@ -17,7 +17,7 @@ from flashflow_core.adapters.base import MediaInfo, PermanentError, Segment, Tra
 from flashflow_core.adapters.toolkit import Toolkit
 from flashflow_core.db.audit import new_correlation_id
 from flashflow_core.db.sql import load_queries
-from flashflow_core.winners import file_swap, storage_keys, transitions
+from flashflow_core.winners import file_swap, intake, storage_keys, transitions
 from flashflow_core.winners.states import ATTACH_FILE, ATTACH_TRANSCRIPT, CANCEL, RETRY, Move, ReferenceStatus, Stage
 
 Q = load_queries("flashflow_core.winners", "queries.sql")
@@ -169,6 +169,7 @@ def retry(pool: ConnectionPool, reference_id: UUID, actor: str = "cli") -> Stage
         stage = Stage(row["failed_stage"] or Stage.FETCH)
         transitions.restart(conn, reference_id, stage, correlation_id=new_correlation_id(), actor=actor,
                             previous_error=row["error_message"])
+        intake.owe_message(conn, reference_id)  # settled by the caller's send (jobs.winners.send_owed)
     return stage
 
 
@@ -231,6 +232,7 @@ def _replace(pool: ConnectionPool, tools: Toolkit, reference_id: UUID, move: Mov
                 raise CannotStepIn(f"{reference_id} changed meanwhile (now {before['status']}); try again")
             conn.execute(Q["upsert_asset"], {"id": reference_id, **asset, "storage_path": new_key,
                                              "details": Jsonb(asset["details"])})
+            intake.owe_message(conn, reference_id)  # settled by the caller's send (jobs.winners.send_owed)
         return previous["storage_path"] if previous else None
 
     try:

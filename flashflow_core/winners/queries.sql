@@ -5,8 +5,9 @@
 -- for a fresh move, resets the per-stage counters (migration 20261201000100).
 
 -- name: insert_reference
-INSERT INTO reference_videos (url, submitted_by, notes, category, status, correlation_id)
-VALUES (%(url)s, %(submitted_by)s, %(notes)s, %(category)s, %(status)s, %(correlation_id)s)
+-- The new row owes its fetch message until the sender settles it (intake.sql).
+INSERT INTO reference_videos (url, submitted_by, notes, category, status, correlation_id, message_owed_since)
+VALUES (%(url)s, %(submitted_by)s, %(notes)s, %(category)s, %(status)s, %(correlation_id)s, now())
 ON CONFLICT (url) DO NOTHING
 RETURNING id, url, status, correlation_id;
 

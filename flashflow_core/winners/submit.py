@@ -39,12 +39,13 @@ class Submitted:
     status: str
     created: bool
     correlation_id: str
+    sent: bool = False  # its fetch message is in Redis (jobs.winners.enqueue_submission)
 
 
 def submit_reference(pool: ConnectionPool, submission: ReferenceSubmission,
                      message_id: str | None = None) -> Submitted:
-    """Insert the reference row (committed before returning), or report the existing one.
-    `message_id` is the message of the job submitting it, if a job does."""
+    """Insert the reference row, owing its fetch message (committed before returning), or report
+    the existing one. `message_id` is the message of the job submitting it, if a job does."""
     cid = new_correlation_id()
     with pool.connection() as conn, conn.transaction():
         row = conn.execute(Q["insert_reference"], {**submission.model_dump(), "correlation_id": cid,

@@ -8,7 +8,6 @@ import time
 import psycopg
 import pytest
 
-from flashflow_core.winners.states import Stage
 from workers.listener import IntakeListener
 
 pytestmark = pytest.mark.timeout(120)
@@ -27,7 +26,7 @@ def start_listener(settings, sweep_s: float = 3600.0) -> IntakeListener:
     from jobs.winners import send_stage
 
     listener = IntakeListener(settings.model_copy(update={"intake_sweep_s": sweep_s}), runtime.current().pool,
-                              lambda reference_id: send_stage(Stage.FETCH, reference_id))
+                              send_stage)
     listener.start()
     assert listener.listening.wait(10), "the listener did not connect"
     return listener
@@ -81,6 +80,57 @@ def test_rows_submitted_through_python_are_not_sent_twice(broker, settings, conn
     finally:
         listener.stop()
     assert fetch_messages(broker) == [str(submitted.id)]
+    row = conn.execute("SELECT message_owed_since FROM reference_videos WHERE id = %s", (submitted.id,)).fetchone()
+    assert row["message_owed_since"] is None  # settled by its sender: the intake will not send it again
+
+
+def test_a_row_that_owes_its_message_gets_it_once(broker, settings, conn):
+    """A sender that saved the row but could not send (Redis down, or it died): the intake sends it
+    after the grace, once, and settles it."""
+    from flashflow_core.winners.submit import ReferenceSubmission, submit_reference
+    from jobs import runtime
+
+    owed = submit_reference(runtime.current().pool, ReferenceSubmission(
+        url="https://www.tiktok.com/@shop/video/7300000000000000003", submitted_by="cli"))
+    conn.execute("UPDATE reference_videos SET message_owed_since = now() - interval '10 seconds' WHERE id = %s",
+                 (owed.id,))
+    listener = start_listener(settings)
+    try:
+        wait_for(lambda: fetch_messages(broker) == [str(owed.id)], 5)
+        time.sleep(2.5)  # another owed check
+    finally:
+        listener.stop()
+    assert fetch_messages(broker) == [str(owed.id)]
+    assert conn.execute("SELECT message_owed_since FROM reference_videos WHERE id = %s",
+                        (owed.id,)).fetchone()["message_owed_since"] is None
+
+
+def test_a_send_redis_refuses_leaves_the_row_for_the_next_try(broker, settings, conn, db_url):
+    import redis
+
+    from jobs import runtime
+    from jobs.winners import send_stage
+
+    refusals = []
+
+    def flaky_send(*args) -> None:
+        if len(refusals) < 2:
+            refusals.append(args)
+            raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+        send_stage(*args)
+
+    listener = IntakeListener(settings.model_copy(update={"intake_sweep_s": 3600.0}), runtime.current().pool,
+                              flaky_send)
+    [reference_id] = insert_rows(db_url, ["https://www.tiktok.com/@shop/video/7300000000000000004"])
+    listener.start()
+    try:
+        took = wait_for(lambda: fetch_messages(broker) == [reference_id], 10)
+    finally:
+        listener.stop()
+    assert len(refusals) == 2 and took < 5
+    audit = conn.execute("SELECT count(*) AS n FROM audit_log WHERE entity_id = %s AND event_type = "
+                         "'reference.submitted'", (reference_id,)).fetchone()
+    assert audit["n"] == 1  # the refused claims rolled back with their audit rows
 
 
 def test_two_listeners_take_each_row_in_once(broker, settings, db_url):
