@@ -96,6 +96,16 @@ class Settings(BaseSettings):
     fetch_throttle_pause_s: int = Field(default=300, ge=1)
     fetch_max_throttles: int = Field(default=12, ge=1, le=1000,
                                      description="Throttled fetches of one video before it fails.")
+    # Reaching real sites (docs/operations.md, "Fetching from real sites"): cookies and proxies.
+    fetch_cookies_dir: Path | None = Field(
+        default=None, description="Folder of per-site cookies files in Netscape format, named after the site "
+        "(tiktok.com.txt, instagram.com.txt); a fetch sends its site's cookies.")
+    fetch_proxy: str | None = Field(
+        default=None, description="HTTP proxy for every fetch (http://user:password@host:port). Naming it allows "
+        "connecting to it as a proxy only; each target is still checked and tunnelled to by its checked address.")
+    fetch_site_proxies: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict, description="Per-site proxy overrides: comma-separated site=URL pairs, "
+        "site=direct for none (tiktok.com=http://10.0.0.5:3128,youtube.com=direct).")
 
     transcriber: Literal["faster-whisper", "openai-whisper", "openai"] = "faster-whisper"
     whisper_model: str = Field(
@@ -218,6 +228,22 @@ class Settings(BaseSettings):
         "of 16+ characters); the audit trail names console:NAME. Unset: loopback only, no sign-in.")
     console_root_path: str = Field(default="", description="Path prefix when a reverse proxy serves the console "
                                    "under a sub-path (e.g. /console).")
+
+    @field_validator("fetch_proxy")
+    @classmethod
+    def _proxy(cls, url: str | None) -> str | None:
+        from flashflow_core.adapters.fetch_access import ProxyRoute
+
+        if url:
+            ProxyRoute.parse(url)
+        return url or None
+
+    @field_validator("fetch_site_proxies", mode="before")
+    @classmethod
+    def _site_proxies(cls, value: object) -> object:
+        from flashflow_core.adapters.fetch_access import parse_site_proxies
+
+        return parse_site_proxies(value) if isinstance(value, str) else value
 
     @field_validator("fetch_allow_hosts", "fetch_allowed_extractors", "transcribe_languages", mode="before")
     @classmethod

@@ -41,6 +41,7 @@ class Route:
     fast_bytes: int = 0
     endless: bool = False  # repeat the body without end (trickled)
     declared_length: int | None = None  # the Content-Length to announce instead of the body's
+    require_cookie: str | None = None  # "name=value" the request must carry, else 403 (login-only videos)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -72,6 +73,8 @@ class _Handler(BaseHTTPRequestHandler):
         route = self.server.next_route(path) or self.server.file_route(path)
         if route is None:
             route = Route(404, b"not found", {"Content-Type": "text/plain"})
+        if route.require_cookie and route.require_cookie not in self.headers.get("Cookie", "").split("; "):
+            route = Route(403, b"log in to watch this video", {"Content-Type": "text/plain"})
         if route.hang:
             self.server.stopping.wait()
             self.close_connection = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from flashflow_core.ops.doctor import Check, healthy, run_checks
+from flashflow_core.ops.doctor import Check, canary, healthy, run_checks
 from flashflow_core.redaction import redact, redact_url
 from flashflow_core.embedded.services import (
     ENV_NAME,
@@ -33,8 +33,10 @@ Any `flashflow` command starts them when needed; they keep running until `servic
 
 DOCTOR_HELP = """\
 Checks Postgres (version, pending migrations), Redis, ffmpeg, PyAV, faster-whisper and its
-model, rapidocr and its models, yt-dlp and the OpenAI key. Exit code 0 when every required
-check passes, 1 otherwise.
+model, rapidocr and its models, yt-dlp (a warning when it is more than 30 days old), the
+JavaScript runtime yt-dlp needs for YouTube (deno), the cookies files and proxies of
+FLASHFLOW_FETCH_*, and the OpenAI key. Exit code 0 when every required check passes, 1
+otherwise. --canary URL also fetches one video's metadata exactly as a worker would.
 
 With DATABASE_URL / REDIS_URL unset, doctor starts the embedded servers if they are not running
 (as every other command would), so it reports the setup the next command will really use;
@@ -69,6 +71,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--no-start", action="store_true", help="do not start embedded servers that are not running")
+    p.add_argument("--canary", metavar="URL", help="also fetch this video's metadata as a worker would (address "
+                   "guard, cookies, proxy); nothing is downloaded or stored")
     p.add_argument("--json", action="store_true", help='print {"healthy": ..., "checks": [...]} as JSON')
     p.set_defaults(handler=cmd_doctor)
 
@@ -101,7 +105,9 @@ def cmd_status(args: argparse.Namespace, ctx) -> int:
 
 
 def _state_style(row: dict) -> str:
-    return "green" if row["ok"] else ("red" if row["required"] else "yellow")
+    if row["ok"]:
+        return "yellow" if row["state"] == "warning" else "green"
+    return "red" if row["required"] else "yellow"
 
 
 def cmd_doctor(args: argparse.Namespace, ctx) -> int:
@@ -113,6 +119,8 @@ def cmd_doctor(args: argparse.Namespace, ctx) -> int:
         except ServiceError as exc:
             ctx.err.print(f"flashflow doctor: embedded servers: {redact(str(exc))}", markup=False)
     checks = run_checks(settings or find_services(ctx.base_settings))
+    if args.canary:
+        checks.append(canary(ctx.base_settings, args.canary))
     ok = healthy(checks)
     rows = [_check_row(check) for check in checks]
     if args.json:
@@ -120,7 +128,9 @@ def cmd_doctor(args: argparse.Namespace, ctx) -> int:
     else:
         ctx.out.rows(DOCTOR_COLUMNS, rows)
         if ctx.out.terminal:
-            ctx.out.text("everything required is healthy" if ok else "some required parts are missing")
+            warned = [check.name for check in checks if check.warning]
+            ctx.out.text(("everything required is healthy" if ok else "some required parts are missing")
+                         + (f"; look at: {', '.join(warned)}" if warned else ""))
     return ExitCode.OK if ok else ExitCode.FAILED
 
 

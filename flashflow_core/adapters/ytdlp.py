@@ -3,7 +3,7 @@ classifies failures into PermanentError, TransientError or SiteThrottled with pl
 
 Every request goes through the guarded handlers of `ytdlp_guard` (SSRF: see netguard). Proxies
 from the environment are ignored and ffmpeg is hidden from yt-dlp, because either would make
-requests outside those handlers. The generic extractor (any web page) is only used for hosts that
+requests outside those handlers; a site's cookies and proxy come from `fetch_access`. The generic extractor (any web page) is only used for hosts that
 FLASHFLOW_FETCH_ALLOW_HOSTS lists; other hosts need an extractor from
 FLASHFLOW_FETCH_ALLOWED_EXTRACTORS. Limit of the guard: a host listed by name is trusted whatever
 it resolves to.
@@ -14,7 +14,10 @@ from __future__ import annotations
 import email.utils
 import logging
 import re
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +39,7 @@ from flashflow_core.adapters.base import (
     SiteThrottled,
     TransientError,
 )
+from flashflow_core.adapters.fetch_access import FetchAccess
 from flashflow_core.adapters.media import probe
 from flashflow_core.adapters.netguard import AddressPolicy, check_scheme
 from flashflow_core.adapters.ytdlp_guard import GuardError
@@ -90,6 +94,7 @@ class YtDlpDownloader:
         self.retries = settings.fetch_retries
         self.timeout_s = settings.fetch_timeout_s
         self.stall_s = settings.fetch_stall_s
+        self.access = FetchAccess(settings.fetch_cookies_dir, settings.fetch_proxy, settings.fetch_site_proxies)
 
     def fetch(self, url: str, dest_dir: Path) -> FetchedMedia:
         """Download `url` into `dest_dir` as video.<ext>; raise a classified AdapterError on failure."""
@@ -166,8 +171,9 @@ class YtDlpDownloader:
             "continuedl": False,
             "cachedir": False,
             "fixup": "never",
-            # ffmpeg and proxies would open connections outside the guarded handler: no proxy,
-            # and point yt-dlp at a folder without ffmpeg (HLS would otherwise fall back to it).
+            # ffmpeg and yt-dlp's own proxy support would open connections outside the guarded
+            # handlers: no proxy here (a configured one is the guard's, see _session), and point
+            # yt-dlp at a folder without ffmpeg (HLS would otherwise fall back to it).
             "proxy": "",
             "ffmpeg_location": str(dest_dir),
             "external_downloader": {"default": "native"},
@@ -185,7 +191,7 @@ class YtDlpDownloader:
                     raise GuardError(too_large(self.max_mb))
 
             try:
-                with WatchedYoutubeDL(self._params(dest_dir, extractors, hook), self.policy, watch) as ydl:
+                with self._session(url, self._params(dest_dir, extractors, hook), watch) as ydl:
                     info = ydl.extract_info(url, download=False)
                     if info is None:
                         raise PermanentError("yt-dlp found nothing to download at this URL")
@@ -196,6 +202,41 @@ class YtDlpDownloader:
                 if watch.reason is not None:  # what the blocked read raised says less than why it stopped
                     raise watch.reason from exc
                 raise
+
+    @contextmanager
+    def _session(self, url: str, params: dict[str, Any], watch: DownloadWatch) -> Iterator[WatchedYoutubeDL]:
+        """yt-dlp on the guarded, watched handlers, with the site's cookies (a private copy) and proxy."""
+        with self.access.cookies_copy(url) as cookies:
+            if cookies is not None:
+                params = {**params, "cookiefile": str(cookies)}
+            with WatchedYoutubeDL(params, self.policy, watch, self.access.proxy_for(url)) as ydl:
+                yield ydl
+
+    def inspect(self, url: str) -> dict[str, Any]:
+        """What the site says about one video, through the same guard, cookies, proxy and limits as
+        a fetch, without downloading or storing anything (`flashflow doctor --canary`); a
+        classified AdapterError when that fails."""
+        url = url.strip()
+        check_scheme(url)
+        self.policy.check_url(url)
+        extractors = self.extractors_for(url)
+        with tempfile.TemporaryDirectory(prefix="flashflow-canary-") as scratch, \
+                DownloadWatch(self.timeout_s, self.stall_s, self.max_mb) as watch:
+            try:
+                with self._session(url, self._params(Path(scratch), extractors, lambda _: None), watch) as ydl:
+                    info = ydl.extract_info(url, download=False)
+                    if info is None:
+                        raise PermanentError("yt-dlp found nothing at this URL")
+                    self._check_metadata(info, ydl)
+            except Exception as exc:
+                if watch.reason is not None:
+                    raise watch.reason from exc
+                if isinstance(exc, AdapterError):
+                    raise
+                raise download_error(exc, site_of(url)) from exc
+        return {"extractor": str(info.get("extractor_key") or info.get("extractor") or "unknown"),
+                "id": info.get("id"), "title": info.get("title"), "duration_s": info.get("duration"),
+                "formats": len(info.get("formats") or [info]), "webpage_url": str(info.get("webpage_url") or url)}
 
     def _check_metadata(self, info: dict[str, Any], ydl: yt_dlp.YoutubeDL) -> None:
         """Refuse from what the site says, before the download starts."""

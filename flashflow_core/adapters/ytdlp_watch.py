@@ -23,6 +23,7 @@ import time
 from typing import Any
 
 from flashflow_core.adapters.base import AdapterError, PermanentError
+from flashflow_core.adapters.fetch_access import ProxyRoute
 from flashflow_core.adapters.netguard import AddressPolicy
 from flashflow_core.adapters.ytdlp_guard import GuardedYoutubeDL, GuardError
 
@@ -118,9 +119,10 @@ def too_large(max_mb: float) -> PermanentError:
 class WatchedYoutubeDL(GuardedYoutubeDL):
     """A GuardedYoutubeDL whose connections and responses the watch sees."""
 
-    def __init__(self, params: dict[str, Any], policy: AddressPolicy, watch: DownloadWatch) -> None:
+    def __init__(self, params: dict[str, Any], policy: AddressPolicy, watch: DownloadWatch,
+                 proxy: ProxyRoute | None = None) -> None:
         self._watch = watch
-        super().__init__(params, policy, on_connect=watch.connected)
+        super().__init__(params, policy, on_connect=watch.connected, proxy=proxy)
 
     def urlopen(self, req: Any) -> Any:
         if self._watch.reason is not None:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import importlib.metadata
 import shutil
+import socket
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -21,21 +23,31 @@ from flashflow_core.ops import outages
 from flashflow_core.config import ConfigError, Settings
 from flashflow_core.embedded.postgres import server_version as postgres_version
 from flashflow_core.embedded.valkey import server_version as redis_version
-from flashflow_core.redaction import redact_url
+from flashflow_core.adapters.base import AdapterError, PermanentError
+from flashflow_core.adapters.fetch_access import FetchAccess, load_cookies
+from flashflow_core.redaction import redact, redact_url
+
+
+# Sites change weekly and yt-dlp follows; an older yt-dlp is the first suspect when fetches fail.
+YTDLP_MAX_AGE_DAYS = 30
+
 
 @dataclass(frozen=True)
 class Check:
-    """One row of the doctor's report."""
+    """One row of the doctor's report; `warning` marks a part that works but needs attention."""
 
     name: str
     ok: bool
     version: str = ""
     detail: str = ""
     required: bool = True
+    warning: bool = False
 
     @property
     def state(self) -> str:
-        return "found" if self.ok else "missing"
+        if not self.ok:
+            return "missing"
+        return "warning" if self.warning else "found"
 
 
 def healthy(checks: list[Check]) -> bool:
@@ -175,13 +187,97 @@ def check_rapidocr(settings: Settings) -> list[Check]:
 
 
 def check_ytdlp(settings: Settings) -> list[Check]:
-    """yt-dlp."""
+    """yt-dlp, its release date (a warning past YTDLP_MAX_AGE_DAYS), the JavaScript runtime it needs
+    for YouTube, and the cookies files and proxies of FLASHFLOW_FETCH_*."""
     try:
         from yt_dlp.version import __version__
-
-        return [Check("yt-dlp", True, __version__)]
     except ImportError as exc:
         return [Check("yt-dlp", False, detail=str(exc))]
+    return [ytdlp_age(__version__, date.today()), _js_runtime(), *_cookies_files(settings), *_proxies(settings)]
+
+
+def ytdlp_age(version: str, today: date) -> Check:
+    """yt-dlp's row: its version is its release date (2026.10.26); old means older than the limit."""
+    try:
+        released = date(*(int(part) for part in version.split(".")[:3]))
+    except (TypeError, ValueError):
+        return Check("yt-dlp", True, version, "release date unknown (not a date-style version)")
+    age = (today - released).days
+    detail = f"released {released.isoformat()}, {age} days ago"
+    if age <= YTDLP_MAX_AGE_DAYS:
+        return Check("yt-dlp", True, version, detail)
+    return Check("yt-dlp", True, version, f"{detail}: older than {YTDLP_MAX_AGE_DAYS} days; sites change often, "
+                 "upgrade it (docs/operations.md, 'Upgrading yt-dlp')", warning=True)
+
+
+def _js_runtime() -> Check:
+    """deno, which yt-dlp runs YouTube's player JavaScript with (found as yt-dlp itself finds it)."""
+    from yt_dlp.utils._jsruntime import DenoJsRuntime
+
+    name = "JavaScript runtime (deno)"
+    try:
+        info = DenoJsRuntime().info
+    except Exception as exc:  # noqa: BLE001 - a broken binary of any kind means "not usable"
+        return Check(name, False, detail=f"deno does not run: {exc}", required=False)
+    if info is None:
+        return Check(name, False, detail="not found: YouTube fetches fail without it; install the [deno] extra "
+                     "(pip install 'flashflow-workers[deno]') or deno on PATH", required=False)
+    if not info.supported:
+        return Check(name, False, info.version, f"{info.path}: too old for yt-dlp", required=False)
+    return Check(name, True, info.version, info.path, required=False)
+
+
+def _cookies_files(settings: Settings) -> list[Check]:
+    """Each site's cookies file: readable, how many cookies, how many expired."""
+    folder = settings.fetch_cookies_dir
+    if folder is None:
+        return []
+    if not folder.is_dir():
+        return [Check("cookies", False, detail=f"FLASHFLOW_FETCH_COOKIES_DIR {folder} is not a folder")]
+    rows = []
+    for path in sorted(folder.glob("*.txt")):
+        try:
+            jar = load_cookies(path)
+        except PermanentError as exc:
+            rows.append(Check(f"cookies {path.stem}", False, detail=str(exc)))
+            continue
+        expired = sum(1 for cookie in jar if cookie.is_expired())
+        rows.append(Check(f"cookies {path.stem}", True, detail=f"{len(jar)} cookies, {expired} expired",
+                          warning=bool(expired) and expired == len(jar)))
+    return rows or [Check("cookies", True, detail=f"no <site>.txt files in {folder}", required=False)]
+
+
+def _proxies(settings: Settings) -> list[Check]:
+    """Each configured proxy accepts connections (within CONNECT_TIMEOUT_S)."""
+    routes = {str(route): route for route in
+              [FetchAccess(None, settings.fetch_proxy, {}).proxy,
+               *FetchAccess(None, None, settings.fetch_site_proxies).site_proxies.values()] if route is not None}
+    rows = []
+    for shown, route in routes.items():
+        try:
+            socket.create_connection((route.host, route.port), timeout=outages.CONNECT_TIMEOUT_S).close()
+        except OSError as exc:
+            rows.append(Check(shown, False, detail=f"does not answer: {exc.strerror or exc}"))
+        else:
+            rows.append(Check(shown, True, detail="accepts connections"))
+    return rows
+
+
+def canary(settings: Settings, url: str) -> Check:
+    """Fetch one URL's metadata as a worker would (guard, cookies, proxy, limits); store nothing."""
+    from flashflow_core.adapters.ytdlp import YtDlpDownloader
+
+    downloader = YtDlpDownloader(settings)
+    try:
+        info = downloader.inspect(url)
+    except AdapterError as exc:
+        return Check("canary", False, detail=f"{redact(url)}: {exc}")
+    route = downloader.access.proxy_for(url)
+    duration = f"{info['duration_s']:.0f} s, " if info["duration_s"] else ""
+    how = f"through {route}" if route else "direct"
+    cookies = ", with cookies" if downloader.access.cookies_file(url) else ""
+    return Check("canary", True, info["extractor"], f"{info['title']!r}: {duration}{info['formats']} format(s), "
+                 f"{how}{cookies}")
 
 
 def check_openai(settings: Settings) -> list[Check]:
