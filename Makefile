@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install browser demo test test-embedded services-down doctor eval-deps fixtures bench clean
+.PHONY: install browser demo test test-embedded services-down doctor eval-deps fixtures bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ test: install browser
 ## test-embedded: the schema and embedded-server tests against the embedded servers
 test-embedded: install
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest -m embedded $(PYTEST_ARGS)
+
+## lock: regenerate uv.lock (what the images install) after changing a dependency in pyproject.toml
+UV_VERSION := 0.13.9
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv lock
 
 ## services-down: stop the embedded Postgres and Valkey servers
 services-down: install

@@ -7,17 +7,22 @@ from __future__ import annotations
 import copy
 import json
 import re
+import tomllib
 
 import jsonschema
 import pytest
 import yaml
 
+from flashflow_core.config import Settings
 from tests.conftest import FIXTURES, ROOT
 from workers.cli import build_parser
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 VALIDATOR = jsonschema.Draft201909Validator(json.loads((FIXTURES / "compose" / "compose-spec.json").read_text()))
 APP_SERVICES = {name for name, s in COMPOSE["services"].items() if s.get("image", "").startswith("flashflow-workers")}
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+# Read by the openai client itself (organisation and project), so passed through as well.
+OPENAI_CLIENT_VARIABLES = {"OPENAI_ORG_ID", "OPENAI_PROJECT_ID"}
 
 
 def errors(document: dict) -> list[str]:
@@ -80,13 +85,89 @@ def test_services_and_their_production_settings():
     assert "profiles" not in services["worker"] and "--queues" not in services["worker"]["command"]
 
     used = {v.split(":")[0] for s in services.values() for v in s.get("volumes", [])}
-    assert used == set(COMPOSE["volumes"]) == {"pgdata", "redisdata", "media"}
+    assert used == set(COMPOSE["volumes"]) == {"pgdata", "redisdata", "media", "models"}
 
 
-def test_the_image_installs_ffmpeg_and_runs_the_cli():
-    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+@pytest.mark.parametrize("name", ["Dockerfile", "Dockerfile.gpu"])
+def test_the_images_install_ffmpeg_and_tini(name):
+    dockerfile = (ROOT / name).read_text(encoding="utf-8")
     assert re.search(r"apt-get install[^\n]*(\\\n[^\n]*)*\bffmpeg\b", dockerfile)
-    assert re.search(r'^ENTRYPOINT \["tini", "--", "flashflow"\]$', dockerfile, re.MULTILINE)
-    for path in re.findall(r"^COPY (.+) \./", dockerfile, re.MULTILINE):
-        for part in path.split():
-            assert (ROOT / part).exists(), f"the Dockerfile copies {part}, which is not in the repository"
+    assert re.search(r"apt-get install[^\n]*(\\\n[^\n]*)*\btini\b", dockerfile)
+
+
+def settings_variables() -> set[str]:
+    """The environment variable of every setting FlashFlow reads."""
+    return {str(field.validation_alias.choices[0]) if field.validation_alias is not None
+            else f"FLASHFLOW_{name.upper()}" for name, field in Settings.model_fields.items()}
+
+
+def test_every_setting_reaches_every_app_container():
+    listed = set(COMPOSE["x-flashflow-env"])
+    missing = settings_variables() - listed
+    assert not missing, f"add to x-flashflow-env in docker-compose.yml: {', '.join(sorted(missing))}"
+    assert listed - settings_variables() == OPENAI_CLIENT_VARIABLES  # nothing stale
+    for name in APP_SERVICES:
+        assert set(COMPOSE["services"][name]["environment"]) >= settings_variables(), name
+    # Only the deployment's own facts have values; everything else passes through from .env or the shell.
+    valued = {k for k, v in COMPOSE["x-flashflow-env"].items() if v is not None}
+    assert valued == {"DATABASE_URL", "REDIS_URL", "FLASHFLOW_HOME", "FLASHFLOW_STORAGE_ROOT",
+                      "FLASHFLOW_MODEL_CACHE", "FLASHFLOW_LOG_FORMAT"}
+
+
+def test_media_and_the_model_cache_are_named_volumes_at_the_configured_paths():
+    env = COMPOSE["x-flashflow-env"]
+    for name in APP_SERVICES:
+        mounts = dict(v.split(":", 1) for v in COMPOSE["services"][name]["volumes"])
+        assert mounts == {"media": env["FLASHFLOW_STORAGE_ROOT"], "models": env["FLASHFLOW_MODEL_CACHE"]}, name
+
+
+def dockerfile(name: str) -> list[tuple[str, str]]:
+    """(instruction, arguments) of each instruction, continuation lines joined."""
+    text = re.sub(r"\\\n\s*", " ", (ROOT / name).read_text(encoding="utf-8"))
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in text.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+def env_of(instructions: list[tuple[str, str]]) -> dict[str, str]:
+    return dict(pair.split("=", 1) for kind, args in instructions if kind == "ENV" for pair in args.split())
+
+
+@pytest.mark.parametrize("name", ["Dockerfile", "Dockerfile.gpu"])
+def test_images_install_from_the_lock_file_only(name):
+    steps = dockerfile(name)
+    runs = [args for kind, args in steps if kind == "RUN"]
+    assert any(kind == "COPY" and "uv.lock" in args.split() for kind, args in steps)
+    syncs = [cmd for args in runs for cmd in args.split("&&") if "uv sync" in cmd]
+    assert syncs and all("--frozen" in cmd for cmd in syncs)  # never re-resolved at build time
+    assert not any(re.search(r"\bpip3? install\b|uv pip install|uv add|uv lock", args) for args in runs)
+    copied = {args.split()[0] for kind, args in steps if kind == "COPY" and not args.startswith("--from")}
+    packages = {pattern.rstrip("*") for pattern in PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"]}
+    assert packages <= copied, f"{name} does not copy {packages - copied}"
+    for path in copied:
+        assert (ROOT / path).exists(), f"{name} copies {path}, which is not in the repository"
+    env = env_of(steps)
+    workdir = [args for kind, args in steps if kind == "WORKDIR"][-1]
+    assert env["FLASHFLOW_SCHEDULES_FILE"] == f"{workdir}/schedules.yaml" and "schedules.yaml" in copied
+    assert env["FLASHFLOW_HOME"] == COMPOSE["x-flashflow-env"]["FLASHFLOW_HOME"]
+    assert ("ENTRYPOINT", '["tini", "--", "flashflow"]') in steps
+    cmd = json.loads([args for kind, args in steps if kind == "CMD"][-1])
+    assert callable(build_parser().parse_args(cmd).handler)
+
+
+def test_the_image_ships_deno_for_ytdlp():
+    runs = [args for kind, args in dockerfile("Dockerfile") if kind == "RUN"]
+    assert all("--extra deno" in cmd for args in runs for cmd in args.split("&&") if "uv sync" in cmd)
+    assert PYPROJECT["project"]["optional-dependencies"]["deno"] == ["yt-dlp[deno]"]
+
+
+def test_the_transcription_profile_runs_the_cuda_image_on_a_gpu():
+    steps = dockerfile("Dockerfile.gpu")
+    base = [args for kind, args in steps if kind == "FROM"][0]
+    assert re.fullmatch(r"nvidia/cuda:12\.[\d.]+-cudnn-runtime-ubuntu[\d.]+", base), base  # cuBLAS + cuDNN 9
+    assert env_of(steps)["FLASHFLOW_WHISPER_DEVICE"] == "cuda"
+    service = COMPOSE["services"]["worker-transcribe"]
+    assert service["build"] == {"context": ".", "dockerfile": "Dockerfile.gpu"}
+    assert service["image"] != COMPOSE["services"]["worker"]["image"]
+    [device] = service["deploy"]["resources"]["reservations"]["devices"]
+    assert device["driver"] == "nvidia" and "gpu" in device["capabilities"]
+    assert service["environment"]["FLASHFLOW_WHISPER_DEVICE"] == "${FLASHFLOW_WHISPER_DEVICE:-cuda}"
