@@ -139,16 +139,40 @@ def render_jobs_table(broker: dramatiq.Broker) -> str:
         schema = job_schema(actor)
         args = []
         for arg, prop in schema["properties"].items():
-            kind = prop.get("type") or prop.get("format") or "see schema"
-            if "enum" in prop:
-                kind = "one of " + ", ".join(f"`{json.dumps(v)}`" for v in prop["enum"])
-            elif "anyOf" in prop:
-                kind = " or ".join(p.get("type", "?") for p in prop["anyOf"])
+            kind = _shown_type(prop)
             shown = f"`{arg}` ({kind})" if arg in schema["required"] else f"`{arg}` ({kind}, default `{json.dumps(prop.get('default'))}`)"
             args.append(shown)
         lines.append(f"| `{name}` | `{actor.queue_name}` | {', '.join(args) or 'none'} | "
                      f"[schemas/{name}.json](../schemas/{name}.json) |")
     return "\n".join(lines) + "\n"
+
+
+def _shown_type(prop: dict[str, Any]) -> str:
+    """An argument's type for the job table: its JSON type with its format, choices and bounds, so a
+    producer sees a uuid, a URI or a range without opening the schema."""
+    if "enum" in prop:
+        return "one of " + ", ".join(f"`{json.dumps(v)}`" for v in prop["enum"])
+    if "anyOf" in prop:
+        return " or ".join(_shown_type(p) for p in prop["anyOf"])
+    parts = [prop.get("type", "see schema")]
+    if "format" in prop:
+        parts.append(prop["format"])
+    length = _bounds(prop.get("minLength"), prop.get("maxLength"))
+    if length:
+        parts.append(f"{length} characters")
+    value = _bounds(prop.get("minimum"), prop.get("maximum"), prop.get("exclusiveMinimum"),
+                    prop.get("exclusiveMaximum"))
+    if value:
+        parts.append(value)
+    return ", ".join(parts)
+
+
+def _bounds(low: Any, high: Any, low_open: Any = None, high_open: Any = None) -> str:
+    if low is not None and high is not None:
+        return f"{low} to {high}"
+    shown = [f"at least {low}" if low is not None else "", f"more than {low_open}" if low_open is not None else "",
+             f"at most {high}" if high is not None else "", f"less than {high_open}" if high_open is not None else ""]
+    return ", ".join(part for part in shown if part)
 
 
 JOBS_BEGIN = "<!-- BEGIN GENERATED JOBS: python -m jobs.public -->\n"

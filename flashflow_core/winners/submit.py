@@ -19,7 +19,7 @@ Q = load_queries("flashflow_core.winners", "queries.sql")
 class ReferenceSubmission(BaseModel):
     """One URL to add to the Winners Bank, as a person or another system submits it."""
 
-    url: str = Field(min_length=1, max_length=2048)
+    url: str = Field(min_length=1, max_length=2048, json_schema_extra={"format": "uri"})  # http(s) only
     submitted_by: str = Field(default="cli", min_length=1, max_length=200)
     category: str | None = Field(default=None, max_length=200)
     notes: str | None = Field(default=None, max_length=5000)

@@ -3,6 +3,7 @@ real worker runs."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -10,8 +11,10 @@ import time
 
 import pytest
 from dramatiq import Worker
+from rich.console import Console
 
 from tests.conftest import ROOT
+from workers.cli import main
 
 pytestmark = pytest.mark.timeout(300)
 SCRIPT = ROOT / "examples" / "redis-cli" / "enqueue_reference.sh"
@@ -38,9 +41,9 @@ def test_the_doc_shows_the_redis_cli_script_verbatim():
 
 
 @pytest.mark.skipif(shutil.which("redis-cli") is None, reason="redis-cli is not installed")
-def test_redis_cli_example_enqueues_a_job_that_runs(broker, conn, redis_url):
+def test_redis_cli_example_enqueues_a_job_that_runs(broker, conn, settings, monkeypatch):
     url = "https://www.tiktok.com/@shop/video/7400000000000000001"
-    done = subprocess.run([str(SCRIPT), url, "producer-sh"], env={**os.environ, "REDIS_URL": redis_url},
+    done = subprocess.run([str(SCRIPT), url, "producer-sh"], env={**os.environ, "REDIS_URL": settings.redis_url},
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     message_id = done.stdout.strip().splitlines()[-1]
@@ -48,6 +51,14 @@ def test_redis_cli_example_enqueues_a_job_that_runs(broker, conn, redis_url):
     assert row["submitted_by"] == "producer-sh" and row["status"] == "queued"
     assert broker.client.zcard("dramatiq:default.XQ") == 0
     assert len(message_id) == 36
+
+    # The id the script printed finds the row, as the doc says.
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("REDIS_URL", settings.redis_url)
+    out = io.StringIO()
+    assert main(["show", message_id], console=Console(file=out)) == 0
+    assert f"field\tid\t{row['id']}\n" in out.getvalue()
+    assert f"\treference.submitted\t\tproducer-sh\t{message_id}\t" in out.getvalue()
 
 
 @pytest.fixture(scope="module")
