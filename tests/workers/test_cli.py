@@ -88,3 +88,22 @@ def test_commands_return_named_exit_codes_only():
             if isinstance(node, ast.Name) and node.id.startswith("EXIT_"):
                 offenders.append(f"{path.name}:{node.lineno} uses {node.id}")
     assert offenders == []
+
+
+def test_config_prints_full_names_and_hides_secrets(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-planted-0123456789")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://flashflow:pw-planted-987@db.internal:5432/flashflow")
+    out = io.StringIO()
+    assert main(["config"], console=Console(file=out)) == ExitCode.OK  # piped: tab-separated, nothing cut
+    rows = {fields[0]: fields for fields in (line.split("\t") for line in out.getvalue().splitlines())}
+    assert rows["FLASHFLOW_BROKER_MAINTENANCE_INTERVAL_S"][1] == "5.0"
+    assert rows["OPENAI_API_KEY"][1] == "****"
+    assert rows["DATABASE_URL"][1] == "postgresql://flashflow:****@db.internal:5432/flashflow"
+    assert "planted" not in out.getvalue() and "…" not in out.getvalue()
+
+    out = io.StringIO()
+    assert main(["config", "--json"], console=Console(file=out)) == ExitCode.OK
+    listed = {row["variable"]: row for row in json.loads(out.getvalue())}
+    assert set(listed) == set(rows) and all(list(row) == ["variable", "value", "description"] for row in listed.values())
+    assert listed["OPENAI_API_KEY"]["value"] == "****" and listed["FLASHFLOW_WHISPER_MODEL"]["value"] == "base"
+    assert listed["FLASHFLOW_FETCH_PROXY"]["value"] is None
