@@ -55,6 +55,8 @@ def test_dead_letters_are_requeued_and_purged_after_confirming(broker, worker, c
     finally:
         broker.actors.pop(actor.actor_name, None)
 
+    expect(page.get_by_role("button", name=f"Requeue {bad}")).to_have_count(0)  # not JSON: it can never run
+    expect(page.get_by_text("these can never run")).to_be_visible()
     page.get_by_role("button", name="Purge all 2").click()
     expect(page.get_by_role("heading", name="Purge 2 messages of default?")).to_be_visible()
     expect(page.get_by_text("deleted for good")).to_be_visible()
