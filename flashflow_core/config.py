@@ -173,6 +173,10 @@ class Settings(BaseSettings):
         default=600.0, gt=0, le=86_400,
         description="The whole extract stage (OCR, frames, extractor); its child process is killed after this.",
     )
+    stage_lease_s: float = Field(
+        default=60.0, ge=3, le=3600,
+        description="A stage's claim on its row lapses this long after its last renewal (renewed every third of it).",
+    )
     stage_max_memory_mb: int = Field(
         default=4096, ge=0, le=1_048_576,
         description="A stage's child process is stopped when its resident memory passes this; 0: no cap.",

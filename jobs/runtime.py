@@ -18,6 +18,8 @@ from psycopg_pool import ConnectionPool
 from flashflow_core.adapters.toolkit import Toolkit
 from flashflow_core.config import Settings
 from flashflow_core.db.pool import make_pool
+from flashflow_core.supervised import ChildPool, InThread, Runner
+from flashflow_core.winners.leases import LeaseKeeper
 from flashflow_core.winners.pipeline import Pipeline
 
 
@@ -31,6 +33,8 @@ class Runtime:
         self.actors = actors or {}
         self._lock = threading.Lock()
         self._pool: ConnectionPool | None = None
+        self._runner: Runner | None = None
+        self._leases: LeaseKeeper | None = None
 
     @property
     def pool(self) -> ConnectionPool:
@@ -44,9 +48,24 @@ class Runtime:
         return Toolkit(self.settings)
 
     @property
+    def stage_runner(self) -> Runner:
+        """Where stage work runs: supervised child processes; in the calling thread for the instant
+        stand-in toolkit, whose stored files live in this process's memory."""
+        with self._lock:
+            if self._runner is None:
+                self._runner = (InThread(self.settings, self.tools) if self.settings.toolkit == "instant"
+                                else ChildPool(self.settings))
+            return self._runner
+
+    @property
     def pipeline(self) -> Pipeline:
         """The stage runner over the current pool (cheap: built per use, so a reopened pool is seen)."""
-        return Pipeline(self.pool, self.settings, self.tools)
+        pool, runner = self.pool, self.stage_runner
+        with self._lock:
+            if self._leases is None or self._leases.pool is not pool:
+                self._leases = LeaseKeeper(pool, self.settings.stage_lease_s)
+            leases = self._leases
+        return Pipeline(pool, self.settings, self.tools, runner=runner, leases=leases)
 
     @cached_property
     def redis(self) -> redis.Redis:
@@ -54,9 +73,12 @@ class Runtime:
 
     def close(self) -> None:
         with self._lock:
-            if self._pool is not None:
-                self._pool.close()
-                self._pool = None
+            runner, self._runner = self._runner, None
+            leases, self._leases = self._leases, None
+            pool, self._pool = self._pool, None
+        for resource in (leases, runner, pool):
+            if resource is not None:
+                resource.close()
 
 
 _current: Runtime | None = None

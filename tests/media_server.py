@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import mimetypes
 import re
+import select
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -141,12 +143,30 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             sent += route.fast_bytes
         step = max(1, int(route.trickle_bytes_per_s * 0.5))
-        while (total is None or sent < total) and not self.server.stopping.wait(step / route.trickle_bytes_per_s):
+        while (total is None or sent < total) and not self._client_gone(step / route.trickle_bytes_per_s):
             n = step if total is None else min(step, total - sent)
             self.wfile.write(piece(n))
             self.wfile.flush()
             sent += n
         self.close_connection = True
+
+
+    def _client_gone(self, wait_s: float) -> bool:
+        """Wait `wait_s`; True as soon as the client closed its end (or the server is stopping), so
+        a request counts as in flight exactly while the client keeps its connection."""
+        deadline = time.monotonic() + wait_s
+        while (left := deadline - time.monotonic()) > 0:
+            if self.server.stopping.is_set():
+                return True
+            readable, _, _ = select.select([self.connection], [], [], min(left, 0.05))
+            if readable:
+                try:
+                    if self.connection.recv(1, socket.MSG_PEEK) == b"":
+                        return True
+                except OSError:
+                    return True
+                time.sleep(min(left, 0.05))  # data, not the end: the client sent more; keep time
+        return self.server.stopping.is_set()
 
 
 class _Server(ThreadingHTTPServer):

@@ -18,7 +18,10 @@ from collections.abc import Sequence
 
 from dramatiq import Worker
 
-from flashflow_core.config import Settings
+from flashflow_core.config import ConfigError, Settings
+from flashflow_core.supervised import ChildFailure, ChildOutOfMemory
+from flashflow_core.winners.stage_work import warm
+from flashflow_core.winners.states import Stage
 from jobs import runtime
 from jobs.boot import boot
 from workers.background import WorkerBackground
@@ -35,9 +38,16 @@ def start_worker(settings: Settings, queues: Sequence[str] | None = None, thread
     Emits `process_boot` as Dramatiq's own CLI does: its TimeLimit middleware starts the
     watcher that enforces each actor's time limit only on that signal."""
     broker = boot(settings).broker
-    if queues is None or "transcribe" in queues:
-        # A model that cannot be loaded stops the worker here (ConfigError, one line), not each row later.
-        runtime.current().tools.transcriber.load()
+    stages = [str(stage) for stage in Stage if queues is None or str(stage) in queues]
+    if stages:
+        # One stage child per thread, started now with the models loaded: the first rows pay for
+        # neither, and a model that cannot be loaded stops the worker here (ConfigError, one
+        # line), not each row later.
+        try:
+            runtime.current().stage_runner.start(threads or settings.worker_threads, warm, stages)
+        except ChildFailure as exc:
+            cap = " (FLASHFLOW_STAGE_MAX_MEMORY_MB)" if isinstance(exc, ChildOutOfMemory) else ""
+            raise ConfigError(f"a stage child process could not get ready: it {exc}{cap}") from exc
     broker.add_middleware(WorkerBackground(settings, set(queues) if queues else None))
     worker = Worker(broker, queues=set(queues) if queues else None,
                     worker_threads=threads or settings.worker_threads, worker_timeout=1000)

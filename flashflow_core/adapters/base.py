@@ -231,4 +231,8 @@ class Storage(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
-    def delete(self, key: str) -> None: ...
+    def delete(self, key: str) -> None:
+        """Remove the file `key` names (and its folder once empty)."""
+
+    def remove_tree(self, key: str) -> None:
+        """Remove the folder `key` names, with everything in it."""

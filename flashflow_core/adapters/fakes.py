@@ -96,3 +96,10 @@ class InstantStorage:
 
     def exists(self, key: str) -> bool:
         return key in self.files
+
+    def delete(self, key: str) -> None:
+        self.files.pop(key, None)
+
+    def remove_tree(self, key: str) -> None:
+        for name in [k for k in self.files if k == key or k.startswith(key + "/")]:
+            del self.files[name]

@@ -2,11 +2,14 @@
 
 Keys are checked before any path is built: only [A-Za-z0-9._/-], relative, no `.`/`..` or empty
 segments, so a key can never name a file outside the root. Writes go to a temporary file in the
-target folder and are renamed into place, so a reader never sees half a file.
+target folder and are renamed into place, so a reader never sees half a file. A write the disk
+refuses (full, read-only, no permission) raises StorageUnavailable, a TransientError in plain
+words: the stage is retried, and the temporary file is gone.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -16,7 +19,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from flashflow_core.adapters.base import TransientError
+
 _KEY = re.compile(r"[A-Za-z0-9._/-]+")
+# What a disk says when it cannot take a write: full, over quota, read-only, not ours, failing.
+_REFUSED = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.EFBIG}
 
 
 def check_key(key: str) -> str:
@@ -32,6 +39,10 @@ def check_key(key: str) -> str:
     if any(s in ("", ".", "..") for s in segments):
         raise ValueError(f"storage key {key!r} has an empty, '.' or '..' segment")
     return key
+
+
+class StorageUnavailable(TransientError):
+    """The storage refused a write (full, read-only...); may work once an operator steps in."""
 
 
 class LocalStorage:
@@ -53,7 +64,7 @@ class LocalStorage:
 
     def put_bytes(self, key: str, data: bytes) -> str:
         """Store `data` under `key`, replacing any earlier file atomically."""
-        with _atomic_write(self.local_path(key)) as out:
+        with self._writing(key) as target, _atomic_write(target) as out:
             out.write(data)
         return key
 
@@ -68,12 +79,30 @@ class LocalStorage:
 
     def put_file(self, key: str, src: Path) -> str:
         """Copy `src` into place under `key` atomically; the source is left for its owner to remove."""
-        target = self.local_path(key)
         if not Path(src).is_file():
             raise FileNotFoundError(f"cannot store {src}: no such file")
-        with open(src, "rb") as source, _atomic_write(target) as out:
+        with open(src, "rb") as source, self._writing(key) as target, _atomic_write(target) as out:
             shutil.copyfileobj(source, out, 1024 * 1024)
         return key
+
+    def remove_tree(self, key: str) -> None:
+        """Remove the folder `key` names, with everything in it (nothing when it is absent)."""
+        path = self.local_path(key)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+    @contextmanager
+    def _writing(self, key: str) -> Iterator[Path]:
+        target = self.local_path(key)
+        try:
+            yield target
+        except OSError as exc:
+            if exc.errno not in _REFUSED:
+                raise
+            raise StorageUnavailable(f"the storage refused to write {key}: {exc.strerror} "
+                                     f"(FLASHFLOW_STORAGE_ROOT {self.root})") from exc
 
 
 @contextmanager

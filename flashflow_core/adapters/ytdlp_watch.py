@@ -6,7 +6,9 @@ made from the progress hook never runs. `DownloadWatch` therefore runs a thread 
 the download has received nothing for FLASHFLOW_FETCH_STALL_S, or the fetch passes
 FLASHFLOW_FETCH_TIMEOUT_S, it shuts down every connection the fetch opened, which ends the
 blocked read at once, and the fetch raises the watch's reason instead of whatever the read
-raised. Sizes are checked on each response's Content-Length, before its body is read.
+raised. Sizes are checked on each response's Content-Length, before its body is read. When the
+download starts, the responses the extractor left open are closed (yt-dlp's look at a direct
+video link reads its headers only), so a slow server never holds two connections for one fetch.
 
 Stalls are measured on the video download (from its start, then between progress reports); the
 page and metadata requests before it have the socket timeout per read and the fetch deadline.
@@ -44,6 +46,7 @@ class DownloadWatch:
         self._last_progress: float | None = None  # set when the video download starts
         self._received = 0
         self._sockets: list[socket.socket] = []
+        self._responses: list[Any] = []
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="flashflow-fetch-watch", daemon=True)
@@ -66,7 +69,16 @@ class DownloadWatch:
             self._shut(sock)
             raise GuardError(self.reason)
 
+    def opened(self, response: Any) -> None:
+        """A response of this fetch: closed when the download starts, if still open."""
+        self._responses.append(response)
+
     def download_started(self) -> None:
+        """The extraction is over: close what it left open, and measure stalls from now on."""
+        for response in self._responses:
+            with contextlib.suppress(Exception):
+                response.close()
+        self._responses.clear()
         self._last_progress = time.monotonic()
 
     def progressed(self, received: int) -> None:
@@ -133,4 +145,5 @@ class WatchedYoutubeDL(GuardedYoutubeDL):
         except GuardError:
             response.close()
             raise
+        self._watch.opened(response)
         return response

@@ -29,7 +29,7 @@ from typing import Any
 
 from flashflow_core.adapters.toolkit import Toolkit
 from flashflow_core.logs import setup_logging
-from flashflow_core.supervised.context import Context, Hello, Job, Outcome, resolve
+from flashflow_core.supervised.context import READY, Context, Hello, Job, Outcome, resolve
 from flashflow_core.supervised.session import kill_session
 
 log = logging.getLogger(__name__)
@@ -120,6 +120,9 @@ def main(argv: list[str]) -> int:
     watchdog = _Watchdog(hello.parent_pid)
     watchdog.start()
     tools = Toolkit(settings)
+    # Import the downloader's and decoders' libraries now, before the first job's clock starts.
+    tools.downloader, tools.media, tools.storage  # noqa: B018 - built for their imports
+    conn.send(READY)
     while True:
         try:
             job: Job = conn.recv()

@@ -12,6 +12,10 @@ from flashflow_core.adapters.toolkit import Toolkit
 from flashflow_core.config import Settings
 
 
+#: What a child sends once it is ready for jobs.
+READY = "ready"
+
+
 @dataclass(frozen=True)
 class Context:
     """Passed to every job function: the settings, the process's adapters (built once, so models

@@ -24,18 +24,21 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol
 
 from flashflow_core.adapters.toolkit import Toolkit
 from flashflow_core.config import Settings
-from flashflow_core.supervised.context import Context, Hello, Job, Outcome, func_path
+from flashflow_core.supervised.context import READY, Context, Hello, Job, Outcome, func_path
 from flashflow_core.supervised.session import kill_session
 
 log = logging.getLogger(__name__)
 
 POLL_S = 0.05
+#: How long a new child may take to start (interpreter, imports) before its first job.
+START_S = 120
 _MB = 1024 * 1024
 #: RLIMIT_DATA of a child, as a multiple of the memory cap. The cap itself is checked on resident
 #: memory, which is smaller than the private mappings RLIMIT_DATA counts (reserved thread stacks,
@@ -59,8 +62,10 @@ class ChildTimedOut(ChildFailure):
 
 class ChildOutOfMemory(ChildFailure):
     def __init__(self, cap_mb: int, used_mb: float | None = None) -> None:
-        used = f" ({used_mb:.0f} MB)" if used_mb is not None else ""
-        super().__init__(f"used more than its {cap_mb} MB memory cap{used} and was stopped")
+        if used_mb is not None:
+            super().__init__(f"used more than its {cap_mb} MB memory cap ({used_mb:.0f} MB) and was stopped")
+        else:  # an allocation failed inside the job (RLIMIT_DATA)
+            super().__init__(f"ran out of memory under its {cap_mb} MB memory cap and was stopped")
         self.cap_mb = cap_mb
 
 
@@ -75,6 +80,8 @@ class ChildCancelled(ChildFailure):
 class Runner(Protocol):
     """Runs `func(context, *args)` somewhere and returns its value or raises its exception."""
 
+    def start(self, count: int, warm: Callable[..., Any] | None = None, *args: Any) -> None: ...
+
     def run(self, func: Callable[..., Any], *args: Any, wall_s: float, cancel: Cancel | None = None,
             log_fields: dict[str, Any] | None = None) -> Any: ...
 
@@ -88,6 +95,11 @@ class InThread:
     def __init__(self, settings: Settings, tools: Toolkit) -> None:
         self.settings = settings
         self.tools = tools
+
+    def start(self, count: int, warm: Callable[..., Any] | None = None, *args: Any) -> None:
+        """Run `warm(context, *args)` once here (loads the models this process will use)."""
+        if warm is not None:
+            self.run(warm, *args, wall_s=START_S)
 
     def run(self, func: Callable[..., Any], *args: Any, wall_s: float, cancel: Cancel | None = None,
             log_fields: dict[str, Any] | None = None) -> Any:
@@ -112,7 +124,17 @@ class _Child:
         self.conn.send(Hello(settings, os.getpid(), data_limit_bytes))
         self.jobs = 0
         self.rss_mb: float | None = None
-        log.debug("stage child started", extra={"child_pid": self.proc.pid})
+        started = time.monotonic()
+        try:
+            ready = self.conn.poll(START_S) and self.conn.recv() == READY
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            how = self.how_it_ended() if self.proc.poll() is not None else f"did not start within {START_S} s"
+            self.kill()
+            raise ChildDied(f"the stage's child process {how}")
+        log.debug("stage child started", extra={"child_pid": self.proc.pid,
+                                                "start_s": round(time.monotonic() - started, 2)})
 
     @property
     def pid(self) -> int:
@@ -129,13 +151,14 @@ class _Child:
         return self.rss_mb
 
     def how_it_ended(self) -> str:
+        """How the child process ended, in words: "was killed by SIGKILL (last seen using 95 MB)"."""
         try:
             code = self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            return "its process stopped answering"
+            return "stopped answering"
         what = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
         used = f" (last seen using {self.rss_mb:.0f} MB)" if self.rss_mb is not None else ""
-        return f"its process {what}{used}"
+        return what + used
 
     def kill(self) -> None:
         """Kill the child's whole session (what it started too), reap it, close the socket."""
@@ -168,19 +191,35 @@ class ChildPool:
         self.temp_root = base / f"{os.getpid()}-{secrets.token_hex(4)}"
         self.temp_root.mkdir(mode=0o700)
 
+    def start(self, count: int, warm: Callable[..., Any] | None = None, *args: Any) -> None:
+        """Start `count` children now (side by side) and run `warm(context, *args)` in each, so the
+        first jobs pay neither the start nor loading models; an error in `warm` is raised here."""
+        with ThreadPoolExecutor(max_workers=count) as starting:
+            children = list(starting.map(lambda _: _Child(self.settings, self._data_limit()), range(count)))
+            if warm is not None:
+                for done in [starting.submit(self._run_on, child, warm, args, START_S, None, {})
+                             for child in children]:
+                    done.result()
+            else:
+                with self._lock:
+                    self._idle.extend(children)
+
     def run(self, func: Callable[..., Any], *args: Any, wall_s: float, cancel: Cancel | None = None,
             log_fields: dict[str, Any] | None = None) -> Any:
         """Run `func(context, *args)` in a child; return its value or raise its exception, or a
         ChildFailure when the child had to be stopped."""
+        return self._run_on(self._checkout(), func, args, wall_s, cancel, dict(log_fields or {}))
+
+    def _run_on(self, child: _Child, func: Callable[..., Any], args: tuple[Any, ...], wall_s: float,
+                cancel: Cancel | None, log_fields: dict[str, Any]) -> Any:
         job_path = func_path(func)
-        child = self._checkout()
         tmp = Path(tempfile.mkdtemp(prefix="job-", dir=self.temp_root))
         outcome: Outcome | None = None
         try:
             try:
-                child.conn.send(Job(job_path, args, str(tmp), wall_s, dict(log_fields or {})))
+                child.conn.send(Job(job_path, args, str(tmp), wall_s, log_fields))
             except OSError:
-                raise ChildDied(child.how_it_ended() + " before the job started") from None
+                raise ChildDied(f"the stage's child process {child.how_it_ended()} before the job started") from None
             outcome = self._wait(child, wall_s, cancel)
         finally:
             reusable = outcome is not None and not outcome.out_of_memory
@@ -201,7 +240,7 @@ class ChildPool:
                 try:
                     return child.conn.recv()
                 except (EOFError, OSError):
-                    raise ChildDied(child.how_it_ended()) from None
+                    raise ChildDied(f"the stage's child process {child.how_it_ended()}") from None
             if time.monotonic() > deadline:
                 raise ChildTimedOut(wall_s)
             reason = cancel() if cancel is not None else None
@@ -220,7 +259,10 @@ class ChildPool:
                 if child.proc.poll() is None:
                     return child
                 child.conn.close()
-        return _Child(self.settings, self.cap_mb * DATA_LIMIT_FACTOR * _MB)
+        return _Child(self.settings, self._data_limit())
+
+    def _data_limit(self) -> int:
+        return self.cap_mb * DATA_LIMIT_FACTOR * _MB
 
     def _checkin(self, child: _Child, reusable: bool) -> None:
         child.jobs += 1

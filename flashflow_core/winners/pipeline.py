@@ -1,23 +1,23 @@
 """Runs one Winners Bank stage for one reference video, owning its transactions.
 
 Each attempt: take the row's lease (a conditional UPDATE from the statuses the stage starts
-from), do the work outside any transaction, then in one statement store what it made and move
-the row on (`transitions`). A duplicate or stale message finds nothing to claim and stops
-quietly; a message that comes back after its worker died counts as a crash, and too many crashes
-fail the row. `Pipeline.stages` maps each stage to the method that does its work.
+from), which gives the attempt the row's next lease token; run the stage's work (`stage_work`) in
+a supervised child process, outside any transaction, while the lease keeper renews the lease;
+then in one statement store what it made and move the row on (`transitions`), only if the row
+still holds the attempt's token. The work stores its files in the attempt's own folder, named
+after the token, which the finishing statement switches the row's assets to; an attempt that ends
+any other way removes that folder, so an attempt that lost its lease changes nothing the row
+shows. A duplicate or stale message finds nothing to claim and stops quietly; a message that
+comes back after its worker died counts as a crash, and too many crashes fail the row.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-import tempfile
 import traceback
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from dataclasses import fields as dataclass_fields
-from pathlib import Path
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
 
@@ -25,19 +25,23 @@ import psycopg
 from psycopg_pool import ConnectionPool
 from pydantic import ValidationError
 
-from flashflow_core.adapters.base import (
-    ExtractionInput,
-    PermanentError,
-    Segment,
-    SiteThrottled,
-    Transcript,
-    TransientError,
-)
+from flashflow_core.adapters.base import PermanentError, SiteThrottled, TransientError
 from flashflow_core.adapters.toolkit import Toolkit
 from flashflow_core.config import Settings
 from flashflow_core.db.sql import load_queries
-from flashflow_core.winners import speech_gate, storage_keys, transitions
-from flashflow_core.winners.limits import stage_limits
+from flashflow_core.supervised import (
+    ChildCancelled,
+    ChildDied,
+    ChildOutOfMemory,
+    ChildTimedOut,
+    Context,
+    InThread,
+    Runner,
+)
+from flashflow_core.winners import storage_keys, transitions
+from flashflow_core.winners.leases import Held, LeaseKeeper
+from flashflow_core.winners.limits import StageLimits, stage_limits
+from flashflow_core.winners.stage_work import STAGE_WORK, Work
 from flashflow_core.winners.states import NEXT_STAGE, STAGE_LEADS_TO, STAGE_WORKS_IN, Stage
 
 log = logging.getLogger(__name__)
@@ -60,28 +64,20 @@ class StageResult:
     correlation_id: str | None = None
 
 
-@dataclass
-class _Work:
-    """What a stage produced, stored in the finishing transaction."""
-
-    assets: list[dict[str, Any]] = field(default_factory=list)
-    extract: dict[str, Any] | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
-
-
 class Pipeline:
     """The Winners Bank stages over a connection pool, settings and a toolkit of adapters."""
 
-    def __init__(self, pool: ConnectionPool, settings: Settings, tools: Toolkit) -> None:
+    def __init__(self, pool: ConnectionPool, settings: Settings, tools: Toolkit, runner: Runner | None = None,
+                 leases: LeaseKeeper | None = None,
+                 work: Mapping[Stage, Callable[[Context, dict[str, Any], str], Work]] = STAGE_WORK) -> None:
         self.pool = pool
         self.settings = settings
         self.tools = tools
-        #: The stage table: what each stage does with a claimed row and a scratch directory.
-        self.stages: dict[Stage, Callable[[dict[str, Any], Path], _Work]] = {
-            Stage.FETCH: self._fetch,
-            Stage.TRANSCRIBE: self._transcribe,
-            Stage.EXTRACT: self._extract,
-        }
+        #: Where the work runs: the worker's stage child processes (jobs.runtime), else this thread.
+        self.runner = runner or InThread(settings, tools)
+        self.leases = leases or LeaseKeeper(pool, settings.stage_lease_s)
+        #: The stage table: what each stage does with a claimed row, in its child process.
+        self.stages = dict(work)
 
     # ---- the attempt ---------------------------------------------------------------------
 
@@ -91,14 +87,41 @@ class Pipeline:
         if row is None:
             return StageResult(reference_id, stage, "skipped", self._why_skipped(stage, reference_id))
         row["message_id"] = message_id
-        if row["crash_count"] >= self.settings.stage_max_attempts:
-            return self._fail(
-                stage, row, f"the {stage} stage stopped its worker {row['crash_count']} times "
-                "(killed or crashed mid-stage), so it was not tried again",
-            )
+        self._remove_left_behind(row)
+        version = storage_keys.attempt_version(row["lease_token"])
+        result: StageResult | None = None
         try:
-            with tempfile.TemporaryDirectory(prefix=f"ff-{stage}-") as tmp:
-                work = self.stages[stage](row, Path(tmp))
+            if row["crash_count"] >= self.settings.stage_max_attempts:
+                result = self._fail(
+                    stage, row, f"the {stage} stage stopped its worker {row['crash_count']} times "
+                    "(killed or crashed mid-stage), so it was not tried again",
+                )
+            else:
+                limits = stage_limits(self.settings, stage)
+                with self.leases.hold(row["id"], row["lease_token"], limits.attempt_s) as held:
+                    result = self._attempt(stage, row, version, limits, held)
+            return result
+        finally:
+            if result is None or result.outcome != "advanced":
+                self.tools.storage.remove_tree(storage_keys.folder(row["id"], version))
+
+    def _attempt(self, stage: Stage, row: dict[str, Any], version: str, limits: StageLimits,
+                 held: Held) -> StageResult:
+        reference_id = row["id"]
+        try:
+            work = self.runner.run(self.stages[stage], row, version, wall_s=limits.timeout_s, cancel=held.lost,
+                                   log_fields={"reference_id": str(reference_id), "stage": str(stage),
+                                               "lease_token": row["lease_token"]})
+        except ChildTimedOut as exc:
+            return self._fail(stage, row, f"timed out: the stage {exc} ({limits.timeout_setting})")
+        except ChildOutOfMemory as exc:
+            return self._fail(stage, row, f"the stage {exc} (FLASHFLOW_STAGE_MAX_MEMORY_MB)")
+        except ChildCancelled as exc:
+            log.warning("stage stopped", extra={"stage": str(stage), "reference_id": str(reference_id),
+                                                "reason": str(exc)})
+            return StageResult(reference_id, stage, "skipped", f"stopped: {exc}")
+        except ChildDied as exc:
+            return self._retry_or_fail(stage, row, str(exc))
         except SiteThrottled as exc:
             if row["throttle_count"] + 1 >= self.settings.fetch_max_throttles:
                 return self._fail(stage, row, f"the site kept throttling us ({row['throttle_count'] + 1} times, "
@@ -124,108 +147,15 @@ class Pipeline:
                 self._release(stage, row, "the database connection failed while finishing the stage")
             raise
 
-    # ---- stages ----------------------------------------------------------------------------
-
-    def _fetch(self, row: dict[str, Any], tmp: Path) -> _Work:
-        media = self.tools.downloader.fetch(row["url"], tmp)  # probed and checked against the limits
-        info = media.info
-        key = storage_keys.video(row["id"], media.path.suffix)
-        path = self.tools.storage.put_file(key, media.path)
-        meta = {
-            "ytdlp_extractor": media.ytdlp_extractor,
-            "site_video_id": media.video_id,
-            "title": media.title,
-            "duration_s": info.duration_s,
-            "filesize": media.filesize,
-            "has_audio": info.has_audio,
-        }
-        return _Work(assets=[_asset("mp4", path)], meta=meta)
-
-    def _transcribe(self, row: dict[str, Any], tmp: Path) -> _Work:
-        video = self._asset_path(row, "mp4")
-        info = self.tools.media.probe(video)
-        if info.has_audio:
-            wav = tmp / "audio.wav"
-            self.tools.media.write_audio_wav(video, wav)
-            audio_path = self.tools.storage.put_file(storage_keys.audio(row["id"]), wav)
-            transcript = self.tools.transcriber.transcribe(self.tools.storage.local_path(audio_path))
-            assets = [_asset("audio", audio_path)]
-        else:
-            transcript = Transcript(text="", language=None, segments=[], engine="none: no audio track")
-            assets = []
-        refusal = speech_gate.language_refusal(transcript, self.settings.transcribe_languages)
-        if refusal:
-            raise PermanentError(refusal)
-        assets.append(self._transcript_asset(row["id"], transcript))
-        return _Work(assets=assets, meta={"has_speech": transcript.has_speech, "language": transcript.language,
-                                          "speech_confidence": transcript.confidence})
-
-    def _extract(self, row: dict[str, Any], tmp: Path) -> _Work:
-        transcript = self._load_transcript(row)
-        video = self._asset_path(row, "mp4", required=False)
-        screen, visual, frames = [], None, []
-        if video is not None:
-            screen = self.tools.ocr.read_screen(
-                video, self.settings.ocr_seconds_head, self.settings.ocr_seconds_tail
-            )
-            visual = self.tools.media.visual_summary(video, text_overlay=any(s.t <= 2.0 for s in screen))
-            frames = self.tools.media.key_frames(video, tmp, 3)
-        if not transcript.has_speech and not screen:
-            raise PermanentError("the video has no speech and no on-screen text, so there is no hook to extract")
-        min_confidence = self.settings.speech_min_confidence
-        unclear = transcript.has_speech and not speech_gate.is_clear(transcript, min_confidence)
-        if unclear and not screen:
-            raise PermanentError(speech_gate.unclear_failure(transcript, min_confidence))
-        heard = speech_gate.withheld(transcript) if unclear else transcript
-        package = self.tools.extractor.extract(
-            ExtractionInput(transcript=heard, screen_text=screen, visual=visual, key_frames=frames,
-                            url=row["url"], category=row.get("category"), speech_unclear=unclear)
-        )
-        if not heard.has_speech:
-            package = package.model_copy(update={"spoken_hook": ""})
-        if unclear and speech_gate.UNCLEAR_TAG not in package.structure_tags:
-            package = package.model_copy(update={"structure_tags": [speech_gate.UNCLEAR_TAG, *package.structure_tags]})
-        return _Work(extract=package.model_dump(mode="json"), meta={"extractor": self.tools.extractor.name,
-                                            "screen_text": [s.text for s in screen]})
-
-    # ---- helpers for stages ----------------------------------------------------------------
-
-    def _transcript_asset(self, reference_id: UUID, transcript: Transcript) -> dict[str, Any]:
-        found = {"language": transcript.language, "language_probability": transcript.language_probability,
-                 "confidence": transcript.confidence}
-        body = {
-            "text": transcript.text,
-            "engine": transcript.engine,
-            **found,
-            "segments": [asdict(s) for s in transcript.segments],
-        }
-        path = self.tools.storage.put_bytes(
-            storage_keys.transcript(reference_id), json.dumps(body, ensure_ascii=False, indent=1).encode()
-        )
-        details = {"engine": transcript.engine, "segments": len(transcript.segments)}
-        return {**_asset("transcript", path, transcript.text, details), **found}
-
-    def _asset_path(self, row: dict[str, Any], asset_type: str, required: bool = True) -> Path | None:
-        asset = row["assets"].get(asset_type)
-        if asset is None or not asset["storage_path"] or not self.tools.storage.exists(asset["storage_path"]):
-            if required:
-                raise PermanentError(f"the stored {asset_type} file is missing; attach it with `flashflow attach-file`")
-            return None
-        return self.tools.storage.local_path(asset["storage_path"])
-
-    def _load_transcript(self, row: dict[str, Any]) -> Transcript:
-        asset = row["assets"].get("transcript")
-        if asset is None:
-            raise PermanentError("there is no transcript; attach one with `flashflow attach-transcript`")
-        body: dict[str, Any] = {}
-        path = asset["storage_path"]
-        if path and self.tools.storage.exists(path):
-            body = json.loads(self.tools.storage.read_bytes(path))
-        fields = {f.name for f in dataclass_fields(Segment)}
-        segments = [Segment(**{k: v for k, v in s.items() if k in fields}) for s in body.get("segments", [])]
-        return Transcript(text=asset["transcript_text"] or "", language=body.get("language"), segments=segments,
-                          engine=body.get("engine", ""), language_probability=body.get("language_probability"),
-                          confidence=body.get("confidence"))
+    def _remove_left_behind(self, row: dict[str, Any]) -> None:
+        """Remove the previous attempt's folder unless the row's files are in it: what an attempt
+        whose worker died (or that lost its lease) left, half-written files included."""
+        previous = row["lease_token"] - 1
+        if previous < 1:
+            return
+        folder = storage_keys.folder(row["id"], storage_keys.attempt_version(previous))
+        if not any((a["storage_path"] or "").startswith(folder + "/") for a in row["assets"].values()):
+            self.tools.storage.remove_tree(folder)
 
     # ---- state changes ---------------------------------------------------------------------
 
@@ -234,13 +164,15 @@ class Pipeline:
             return transitions.claim(conn, stage, reference_id, message_id,
                                      lease_s=stage_limits(self.settings, stage).lease_s)
 
-    def _advance(self, stage: Stage, row: dict[str, Any], work: _Work) -> StageResult:
+    def _advance(self, stage: Stage, row: dict[str, Any], work: Work) -> StageResult:
         meta = {k: v for k, v in work.meta.items() if v is not None}
         with self.pool.connection() as conn:
-            moved = transitions.finish(conn, stage, row, meta=meta, assets=work.assets, extract=work.extract)
-        if not moved:
-            # Someone else finished or failed this stage meanwhile: keep their outcome.
+            superseded = transitions.finish(conn, stage, row, meta=meta, assets=work.assets, extract=work.extract)
+        if superseded is None:
+            # Someone else finished or failed this stage meanwhile, or took the row over: keep theirs.
             return StageResult(row["id"], stage, "skipped", "another attempt already moved the row on")
+        for path in superseded:  # files of an earlier version the row no longer points at
+            self.tools.storage.delete(path)
         return StageResult(row["id"], stage, "advanced", str(STAGE_LEADS_TO[stage]), next_stage=NEXT_STAGE[stage],
                            correlation_id=row["correlation_id"])
 
@@ -273,11 +205,6 @@ class Pipeline:
         if row["status"] == str(STAGE_WORKS_IN[stage]) and row["lease_until"] is not None:
             return f"another worker holds the {stage} lease until {row['lease_until']:%H:%M:%S}"
         return f"status is {row['status']}; nothing for the {stage} stage to do"
-
-
-def _asset(asset_type: str, path: str, text: str | None = None,
-           details: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"asset_type": asset_type, "storage_path": path, "transcript_text": text, "details": details or {}}
 
 
 def _first_error(exc: ValidationError) -> str:

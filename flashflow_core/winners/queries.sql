@@ -23,12 +23,14 @@ SELECT url FROM reference_videos WHERE id = %(id)s;
 -- name: claim_stage
 -- Take the lease on a row for one attempt at a stage, in one statement: a lease left behind by a
 -- worker that died (lapsed, or held by this very message coming back after a crash) counts as a
--- crash; a status change or a crash is audited; the row's assets come back with it.
+-- crash; a status change or a crash is audited; the row's assets come back with it. The attempt
+-- gets the next lease_token (its fencing token): every later write of the attempt requires it.
 WITH claimed AS (
     UPDATE reference_videos r
     SET status = %(target)s,
         lease_until = now() + make_interval(secs => %(lease_s)s),
         lease_message_id = %(message_id)s,
+        lease_token = r.lease_token + 1,
         stage_attempts = r.stage_attempts + 1,
         crash_count = r.crash_count + CASE WHEN r.lease_until IS NOT NULL THEN 1 ELSE 0 END,
         audit_context = CASE WHEN r.status <> %(target)s OR r.lease_until IS NOT NULL THEN
@@ -42,7 +44,7 @@ WITH claimed AS (
       AND r.status = ANY(%(sources)s)
       AND (r.lease_until IS NULL OR r.lease_until < now() OR r.lease_message_id = %(message_id)s)
     RETURNING r.id, r.url, r.status, r.correlation_id, r.stage_attempts, r.crash_count, r.throttle_count,
-              r.category, r.source_meta
+              r.category, r.source_meta, r.lease_token
 )
 SELECT c.*,
        coalesce((SELECT jsonb_object_agg(a.asset_type, jsonb_build_object(
@@ -52,7 +54,9 @@ FROM claimed c;
 
 -- name: advance
 -- Finish a stage in one statement: move on (only from the status the stage worked in, and only
--- while this attempt still holds the lease), and only then store what it made and clear the lease.
+-- while this attempt still holds the lease under its token), and only then store what it made and
+-- clear the lease. The assets switch to the attempt's files here; the paths they pointed at before
+-- come back as `superseded`, for the caller to remove.
 WITH moved AS (
     UPDATE reference_videos
     SET status = %(target)s,
@@ -60,8 +64,10 @@ WITH moved AS (
         lease_message_id = NULL,
         source_meta = source_meta || %(meta)s,
         audit_context = %(audit)s
-    WHERE id = %(id)s AND status = ANY(%(sources)s) AND lease_message_id = %(message_id)s
+    WHERE id = %(id)s AND status = ANY(%(sources)s) AND lease_token = %(token)s AND lease_until IS NOT NULL
     RETURNING id
+), before AS (
+    SELECT a.asset_type, a.storage_path FROM reference_assets a JOIN moved m ON a.reference_video_id = m.id
 ), assets AS (
     INSERT INTO reference_assets (reference_video_id, asset_type, storage_path, transcript_text, details,
                                   language, language_probability, confidence)
@@ -97,22 +103,30 @@ WITH moved AS (
         structure_tags = EXCLUDED.structure_tags,
         quality_score = EXCLUDED.quality_score
 )
-SELECT id FROM moved;
+SELECT m.id,
+       coalesce((SELECT array_agg(b.storage_path)
+                 FROM before b
+                 JOIN jsonb_to_recordset(%(assets)s) AS n(asset_type text, storage_path text)
+                   ON n.asset_type = b.asset_type
+                 WHERE b.storage_path IS DISTINCT FROM n.storage_path AND b.storage_path IS NOT NULL),
+                '{}') AS superseded
+FROM moved m;
 
 -- name: release
--- Give the lease back after an attempt that will be retried. A throttled attempt was not the
--- video's fault: it costs no attempt, but is counted in throttle_count.
+-- Give the lease back after an attempt that will be retried, only while this attempt holds it under
+-- its token. A throttled attempt was not the video's fault: it costs no attempt, but is counted in
+-- throttle_count.
 UPDATE reference_videos
 SET lease_until = NULL,
     lease_message_id = NULL,
     last_error = %(error)s,
     stage_attempts = CASE WHEN %(throttled)s THEN greatest(stage_attempts - 1, 0) ELSE stage_attempts END,
     throttle_count = throttle_count + CASE WHEN %(throttled)s THEN 1 ELSE 0 END
-WHERE id = %(id)s AND status = %(expected)s AND lease_message_id = %(message_id)s
+WHERE id = %(id)s AND status = %(expected)s AND lease_token = %(token)s AND lease_until IS NOT NULL
 RETURNING id;
 
 -- name: fail
--- A stage gives up on the row, only while this attempt holds the lease.
+-- A stage gives up on the row, only while this attempt holds the lease under its token.
 UPDATE reference_videos
 SET status = %(target)s,
     failed_stage = %(stage)s,
@@ -120,7 +134,7 @@ SET status = %(target)s,
     lease_until = NULL,
     lease_message_id = NULL,
     audit_context = %(audit)s
-WHERE id = %(id)s AND status = ANY(%(sources)s) AND lease_message_id = %(message_id)s
+WHERE id = %(id)s AND status = ANY(%(sources)s) AND lease_token = %(token)s AND lease_until IS NOT NULL
 RETURNING id;
 
 -- name: restart
@@ -167,8 +181,8 @@ WHERE id = %(id)s AND status = ANY(%(sources)s)
 RETURNING id;
 
 -- name: stuck_references
--- In-flight rows that have gone quiet: no live lease (a running attempt holds one for its stage's
--- time limit) and untouched for quiet_s. Bumps resend_count, so resends are bounded.
+-- In-flight rows that have gone quiet: no live lease (a running attempt renews its own, which also
+-- touches updated_at) and untouched for quiet_s. Bumps resend_count, so resends are bounded.
 UPDATE reference_videos r
 SET resend_count = r.resend_count + 1,
     lease_until = NULL,

@@ -3,8 +3,9 @@
 A file that replaces another is written under a key no row names yet — the same name inside a
 version folder (`reference/<id>/<version>/transcript.json`) — and the row is switched to it in one
 database transaction (`flashflow_core.winners.file_swap`), so the row and the file it names never
-disagree. A person's attachment takes a fresh version (`new_version()`); a stage attempt can name
-its version after its fencing token.
+disagree. A person's attachment takes a fresh version (`new_version()`); a stage attempt writes
+under its fencing token (`attempt_version()`, `a<token>`), and the statement that finishes the
+attempt switches the row's assets to it; a version folder nothing points at is removed whole.
 """
 
 from __future__ import annotations
@@ -20,6 +21,16 @@ _VERSION = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 def new_version() -> str:
     """A version no file of any row has yet (for a person's attachment)."""
     return f"attached-{uuid.uuid4().hex[:16]}"
+
+
+def attempt_version(lease_token: int) -> str:
+    """The version a stage attempt writes: named after its lease token (fencing)."""
+    return f"a{int(lease_token)}"
+
+
+def folder(reference_id: UUID, version: str) -> str:
+    """The folder of one version of a row's files."""
+    return _folder(reference_id, version)
 
 
 def _folder(reference_id: UUID, version: str | None) -> str:

@@ -1,7 +1,7 @@
 """Carries out the Winners Bank moves of `states.py` against Postgres.
 
-Each move is one conditional statement (queries.sql) from the move's source statuses, fenced by
-the lease where a worker makes it, that also sets `audit_context`: who made the move, under which
+Each move is one conditional statement (queries.sql) from the move's source statuses, fenced where
+a worker makes it by the attempt's lease token (only the latest claim may write), that also sets `audit_context`: who made the move, under which
 Dramatiq message, and why. The `reference_videos_transition` trigger turns that into the move's one
 audit_log row, so no move here writes audit rows itself. A statement that finds nothing to change
 returns None/False: the row moved on meanwhile, and the caller stops quietly.
@@ -64,24 +64,24 @@ def claim(conn: psycopg.Connection, stage: Stage, reference_id: UUID, message_id
 
 
 def finish(conn: psycopg.Connection, stage: Stage, row: dict[str, Any], *, meta: dict[str, Any],
-           assets: list[dict[str, Any]], extract: dict[str, Any] | None) -> bool:
-    """Store what the attempt made and move the row on, if the attempt still holds the lease."""
+           assets: list[dict[str, Any]], extract: dict[str, Any] | None) -> list[str] | None:
+    """Store what the attempt made and move the row on, if the attempt still holds the lease under
+    its token; the storage paths its assets replaced (to remove), or None when it did not."""
     move = FINISH[stage]
-    details = {"attempt": row["stage_attempts"], **_jsonable(meta)}
+    details = {"attempt": row["stage_attempts"], "lease_token": row["lease_token"], **_jsonable(meta)}
     moved = conn.execute(Q["advance"], {
-        **move_params(move), "id": row["id"], "message_id": row["message_id"],
+        **move_params(move), "id": row["id"], "token": row["lease_token"],
         "meta": Jsonb(meta), "assets": Jsonb(assets), "extracts": Jsonb([extract] if extract is not None else []),
         "audit": audit_context(move, actor=SYSTEM, message_id=row["message_id"], details=details),
     }).fetchone()
-    return moved is not None
+    return None if moved is None else list(moved["superseded"])
 
 
 def fail(conn: psycopg.Connection, stage: Stage, row: dict[str, Any], error: str) -> bool:
-    """Fail the row at `stage` with `error`, if the attempt still holds the lease."""
+    """Fail the row at `stage` with `error`, if the attempt still holds the lease under its token."""
     move = FAIL[stage]
     failed = conn.execute(Q["fail"], {
-        **move_params(move), "id": row["id"], "stage": str(stage), "error": error,
-        "message_id": row["message_id"],
+        **move_params(move), "id": row["id"], "stage": str(stage), "error": error, "token": row["lease_token"],
         "audit": audit_context(move, actor=SYSTEM, message_id=row["message_id"], summary=error,
                                details={"stage": str(stage), "attempt": row["stage_attempts"]}),
     }).fetchone()
@@ -89,9 +89,9 @@ def fail(conn: psycopg.Connection, stage: Stage, row: dict[str, Any], error: str
 
 
 def release(conn: psycopg.Connection, stage: Stage, row: dict[str, Any], error: str, throttled: bool) -> None:
-    """Give the lease back after an attempt that will be retried (no status change)."""
+    """Give the lease back after an attempt that will be retried (no status change), if it still holds it."""
     conn.execute(Q["release"], {"id": row["id"], "expected": str(STAGE_WORKS_IN[stage]),
-                                "message_id": row["message_id"], "error": error[:2000], "throttled": throttled})
+                                "token": row["lease_token"], "error": error[:2000], "throttled": throttled})
 
 
 def restart(conn: psycopg.Connection, reference_id: UUID, stage: Stage, *, correlation_id: str, actor: str,

@@ -96,3 +96,16 @@ def test_unsafe_keys_are_refused(storage: LocalStorage, key: str, problem: str) 
     with pytest.raises(ValueError):
         storage.exists(key)
     assert not storage.root.exists() or not any(storage.root.rglob("*"))
+
+
+def test_remove_tree_removes_a_folder_or_a_file_and_ignores_what_is_absent(storage: LocalStorage) -> None:
+    storage.put_bytes("reference/abc/a7/video.mp4", b"v")
+    storage.put_bytes("reference/abc/a7/.video.mp4.x.tmp", b"partial")
+    storage.put_bytes("reference/abc/a8/audio.wav", b"a")
+    storage.remove_tree("reference/abc/a7")
+    storage.remove_tree("reference/abc/a8/audio.wav")
+    storage.remove_tree("reference/abc/a9")
+    assert sorted(p.name for p in (storage.root / "reference/abc").iterdir()) == ["a8"]
+    assert list((storage.root / "reference/abc/a8").iterdir()) == []
+    with pytest.raises(ValueError):
+        storage.remove_tree("reference/../..")

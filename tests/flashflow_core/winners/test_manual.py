@@ -10,7 +10,7 @@ from PIL import Image
 
 from flashflow_core.adapters.toolkit import Toolkit
 from flashflow_core.db.pool import make_pool
-from flashflow_core.winners import manual, storage_keys
+from flashflow_core.winners import manual
 from flashflow_core.winners.submit import ReferenceSubmission, submit_reference
 from tests.conftest import FIXTURES
 
@@ -31,7 +31,7 @@ def test_attach_file_to_a_ready_row_is_refused_and_stores_nothing(env, conn):
     conn.execute("UPDATE reference_videos SET status = 'ready' WHERE id = %s", (rid,))
     with pytest.raises(manual.CannotStepIn, match="is ready; attach-file is allowed from queued, needs_file"):
         manual.attach_file(pool, tools, rid, FIXTURES / "speech_only.mp4")
-    assert not tools.storage.exists(storage_keys.video(rid))
+    assert not tools.storage.local_path(f"reference/{rid}").exists()
 
 
 def test_attach_is_refused_while_a_worker_holds_the_lease(env, conn):
@@ -41,7 +41,7 @@ def test_attach_is_refused_while_a_worker_holds_the_lease(env, conn):
                  "lease_until = now() + interval '10 minutes', lease_message_id = 'w' WHERE id = %s", (rid,))
     with pytest.raises(manual.CannotStepIn, match="is being worked on"):
         manual.attach_transcript(pool, tools, rid, "Stop scrolling. Link in bio.")
-    assert not tools.storage.exists(storage_keys.transcript(rid))
+    assert not tools.storage.local_path(f"reference/{rid}").exists()
     assert conn.execute("SELECT status FROM reference_videos WHERE id = %s", (rid,)).fetchone()["status"] \
         == "needs_transcription"
 

@@ -154,8 +154,9 @@ def test_an_attempt_that_lost_its_lease_cannot_finish_or_fail_the_row(pipeline, 
     taken_over = {}
 
     def slow_fetch(url, dest):
-        # While this attempt runs, its lease lapses and another message takes the row over.
-        conn.execute("UPDATE reference_videos SET lease_message_id = 'newer' WHERE id = %s", (rid,))
+        # While this attempt runs, its lease lapses and another claim takes the row over (next token).
+        conn.execute("UPDATE reference_videos SET lease_token = lease_token + 1, lease_message_id = 'newer' "
+                     "WHERE id = %s", (rid,))
         taken_over["yes"] = True
         return InstantDownloader().fetch(url, dest)
 
@@ -163,9 +164,26 @@ def test_an_attempt_that_lost_its_lease_cannot_finish_or_fail_the_row(pipeline, 
     result = pipeline.run_stage(Stage.FETCH, rid, "older")
     row = _row(conn, rid)
     assert taken_over and result.outcome == "skipped"
-    assert row["status"] == "needs_file" and row["lease_message_id"] == "newer"
+    assert row["status"] == "needs_file" and (row["lease_message_id"], row["lease_token"]) == ("newer", 2)
     assert conn.execute("SELECT count(*) AS n FROM reference_assets WHERE reference_video_id = %s",
                         (rid,)).fetchone()["n"] == 0
+    assert not [k for k in pipeline.tools.storage.files if k.startswith(f"reference/{rid}/")], \
+        "the older attempt's file was left in storage"
+
+
+def test_files_are_stored_per_attempt_and_swapped_in_by_the_finishing_statement(pipeline, conn):
+    rid = _submit(pipeline)
+    pipeline.run_stage(Stage.FETCH, rid, "m1")
+    first = conn.execute("SELECT storage_path FROM reference_assets WHERE reference_video_id = %s",
+                         (rid,)).fetchone()["storage_path"]
+    assert first == f"reference/{rid}/a1/video.mp4"
+    # Fetched again (a retry after a later failure): the new file is a new version; the old one goes.
+    conn.execute("UPDATE reference_videos SET status = 'queued' WHERE id = %s", (rid,))
+    pipeline.run_stage(Stage.FETCH, rid, "m2")
+    second = conn.execute("SELECT storage_path FROM reference_assets WHERE reference_video_id = %s",
+                          (rid,)).fetchone()["storage_path"]
+    assert second == f"reference/{rid}/a2/video.mp4"
+    assert sorted(pipeline.tools.storage.files) == [second]
 
 
 def test_rescue_resends_quiet_rows_but_leaves_stages_with_a_backlog_alone(pipeline, conn):
