@@ -28,10 +28,12 @@ class Workers:
         self.logs = logs
         self.procs: list[subprocess.Popen] = []
 
-    def start(self, *args: str, threads: int = 1, **env: str) -> subprocess.Popen:
-        """A worker on every queue (or `--queues ...` in args) with extra FLASHFLOW_* settings."""
+    def start(self, *args: str, threads: int = 1, wrap: tuple[str, ...] = (), **env: str) -> subprocess.Popen:
+        """A worker on every queue (or `--queues ...` in args) with extra FLASHFLOW_* settings;
+        `wrap` is a command line the worker's own is appended to (a namespace to run it in)."""
         log = open(self.logs / f"worker-{len(self.procs)}.log", "wb")  # noqa: SIM115 - closed by the process
-        proc = subprocess.Popen([sys.executable, "-m", "workers.cli", "worker", "--threads", str(threads), *args],
+        command = [sys.executable, "-m", "workers.cli", "worker", "--threads", str(threads), *args]
+        proc = subprocess.Popen([*wrap, *command],
                                 cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         log.close()

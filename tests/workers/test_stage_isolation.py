@@ -102,7 +102,7 @@ def test_a_stage_past_the_memory_cap_is_stopped_and_the_row_says_so(workers, med
 
     refused = group.start()  # every queue: Whisper, loaded as the worker starts, needs more than the cap
     assert refused.wait(timeout=120) == 2
-    assert "flashflow: a stage child process could not get ready: it used more than its 250 MB memory cap" \
+    assert "a stage child process could not get ready: it used more than its 250 MB memory cap" \
         in group.log_text()
 
 

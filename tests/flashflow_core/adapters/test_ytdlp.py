@@ -171,6 +171,16 @@ def test_slow_server_times_out_as_transient(media_server: MediaServer, tmp_path:
     assert str(error).startswith("the connection to 127.0.0.1 timed out")
 
 
+def test_a_server_that_never_answers_times_out_as_transient(media_server: MediaServer, tmp_path: Path) -> None:
+    url = media_server.add_hang("hung.mp4")
+    started = time.monotonic()
+    error = fetch_error(make_downloader(fetch_socket_timeout_s=0.5), url, tmp_path / "dest")
+    assert type(error) is TransientError
+    assert str(error).startswith("the connection to 127.0.0.1 timed out")
+    assert time.monotonic() - started < 3
+    assert media_server.hit_count("hung.mp4") == 1
+
+
 def test_connection_refused_is_transient(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
