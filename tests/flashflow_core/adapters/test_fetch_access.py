@@ -9,7 +9,12 @@ not, so only naming it as the proxy lets the fetcher reach it.
 
 from __future__ import annotations
 
+import shutil
 import socket
+import ssl
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -17,7 +22,7 @@ import pytest
 from flashflow_core.adapters.base import PermanentError, TransientError
 from flashflow_core.adapters.fetch_access import FetchAccess, ProxyRoute, parse_site_proxies
 from flashflow_core.adapters.netguard import AddressPolicy, AddressRefused
-from flashflow_core.adapters.ytdlp_guard import _GuardedCurlSession
+from flashflow_core.adapters.ytdlp_guard import _GuardedCurlSession, guarded_connection
 from flashflow_core.config import ConfigError, load_settings
 from tests.conftest import FIXTURES
 from tests.flashflow_core.adapters.test_ytdlp import make_downloader
@@ -150,3 +155,53 @@ def test_proxy_settings_are_refused_clearly(monkeypatch):
     access = FetchAccess(None, None, parse_site_proxies("tiktok.com=http://u:p@10.0.0.5:3128"))
     assert str(access.proxy_for("https://vm.tiktok.com/ZM123/")) == "proxy 10.0.0.5:3128"
     assert access.proxy_for("https://www.youtube.com/watch?v=x") is None
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """An HTTPS server on 127.0.0.1 with a certificate for `localhost` (made with the openssl tool)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is not installed (it makes the test's certificate)")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                   check=True, capture_output=True, timeout=60)
+
+    class Hello(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "5")
+            self.end_headers()
+            self.wfile.write(b"hello")
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], cert
+    server.shutdown()
+    server.server_close()
+
+
+def test_tls_runs_through_the_tunnel_and_is_checked_against_the_host_name(tls_server, proxy: Proxy):
+    """The proxy is asked for the checked address, yet the certificate is verified for the name in the URL."""
+    if {info[4][0] for info in socket.getaddrinfo("localhost", 80, 0, socket.SOCK_STREAM)} != {"127.0.0.1"}:
+        pytest.skip("localhost does not resolve to 127.0.0.1 alone on this machine")
+    port, cert = tls_server
+    policy, route = AddressPolicy.from_entries(["localhost"]), ProxyRoute.parse(proxy.url)
+    trusted = ssl.create_default_context(cafile=str(cert))
+    with trusted.wrap_socket(guarded_connection(policy, ("localhost", port), 5, proxy=route),
+                             server_hostname="localhost") as tls:
+        tls.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := tls.recv(4096):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.0 200") and answer.endswith(b"hello")
+    assert proxy.tunnels == [f"127.0.0.1:{port}"]
+    with pytest.raises(ssl.SSLCertVerificationError, match="Hostname mismatch"):
+        trusted.wrap_socket(guarded_connection(policy, ("localhost", port), 5, proxy=route),
+                            server_hostname="other.example")
