@@ -17,9 +17,10 @@ import typing
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from flashflow_core import config_checks as checks
 from flashflow_core.redaction import redact, redact_setting, remember_settings
 
 ENV_PREFIX = "FLASHFLOW_"
@@ -58,7 +59,7 @@ def _split_csv(value: object) -> object:
 class Settings(BaseSettings):
     """All configuration of FlashFlow Workers. Built by `load_settings()`, then passed down."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True, allow_inf_nan=False)
 
     database_url: str | None = Field(
         default=None,
@@ -276,16 +277,51 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _pg_url(cls, url: str | None) -> str | None:
-        if url is not None and not url.startswith(("postgresql://", "postgres://")):
-            raise ValueError("must start with postgresql:// or postgres://")
-        return url
+        return None if url is None else checks.postgres_url(url)
 
     @field_validator("redis_url")
     @classmethod
     def _redis_url(cls, url: str | None) -> str | None:
-        if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must start with redis://, rediss:// or unix://")
-        return url
+        return None if url is None else checks.redis_url(url)
+
+    @field_validator("openai_base_url")
+    @classmethod
+    def _openai_url(cls, url: str | None) -> str | None:
+        return None if url is None else checks.http_url(url)
+
+    @field_validator("fetch_allowed_extractors")
+    @classmethod
+    def _extractor_patterns(cls, values: list[str]) -> list[str]:
+        return checks.patterns(values)
+
+    @field_validator("metrics_addr", "console_host")
+    @classmethod
+    def _address(cls, host: str) -> str:
+        return checks.listen_address(host)
+
+    @field_validator("broker_namespace")
+    @classmethod
+    def _namespace(cls, value: str) -> str:
+        return checks.namespace(value)
+
+    @field_validator("console_root_path")
+    @classmethod
+    def _root_path(cls, path: str) -> str:
+        if path and (not path.startswith("/") or path.endswith("/")):
+            raise ValueError("must be empty or a path like /console (a leading '/', no trailing '/')")
+        return path
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        """Settings that are each fine alone but not together."""
+        if self.db_pool_min > self.db_pool_max:
+            raise ValueError(f"FLASHFLOW_DB_POOL_MIN ({self.db_pool_min}) is above FLASHFLOW_DB_POOL_MAX "
+                             f"({self.db_pool_max})")
+        if self.heartbeat_timeout_s < 2 * self.broker_maintenance_interval_s:
+            raise ValueError(f"FLASHFLOW_HEARTBEAT_TIMEOUT_S ({self.heartbeat_timeout_s}) must be at least twice "
+                             f"FLASHFLOW_BROKER_MAINTENANCE_INTERVAL_S ({self.broker_maintenance_interval_s:g}): "
+                             "live workers would look dead and their messages run twice")
+        return self
 
     def model_post_init(self, context: object) -> None:
         """Remember this object's secrets, so redaction hides them wherever they turn up."""
@@ -316,6 +352,9 @@ def describe_error(exc: ValidationError) -> str:
     """Turn a pydantic error about settings into lines naming each environment variable."""
     lines = []
     for err in exc.errors():
+        if not err["loc"]:  # a rule across settings: its message names them
+            lines.append(redact(err["msg"].removeprefix("Value error, ")))
+            continue
         name = _env_name(err["loc"])
         got = err.get("input")
         shown = f" (got {redact_setting(name, got)!r})" if isinstance(got, (str, int, float)) else ""

@@ -17,9 +17,11 @@ from dramatiq.common import current_millis
 from dramatiq.middleware import CurrentMessage
 
 from flashflow_core.config import Settings
+from flashflow_core.ops import outages
 from flashflow_core.ops.dlq import DeadLetter
 from flashflow_core.ops.redis_keys import BrokerKeys, base_queue, paused_queues
 from jobs.consumer import FETCH_PAIRS_LUA, GuardedConsumer
+from jobs.reconnect import ServerWatch
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,10 @@ class FlashflowBroker(RedisBroker):
 
     def __init__(self, *, on_dead_letter: Callable[[DeadLetter], None] | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)
+        url = str(kwargs.get("url") or "")
+        # Consumers, the heartbeat and the intake report connection errors here (jobs/reconnect.py).
+        self.redis_watch = ServerWatch("Redis", lambda: outages.check_redis(url),
+                                       lambda exc: str(outages.redis_unavailable(url, exc.__cause__ or exc)))
         self.keys = BrokerKeys(self.namespace)
         self.paused_key = paused_queues(self.namespace)
         self.on_dead_letter = on_dead_letter

@@ -15,7 +15,6 @@ import redis
 from dramatiq.broker import MessageProxy
 from dramatiq.brokers.redis import _RedisConsumer
 from dramatiq.common import compute_backoff
-from dramatiq.errors import ConnectionClosed
 
 from flashflow_core.ops import metrics
 from flashflow_core.ops.dlq import DeadLetter, payload_excerpt
@@ -57,6 +56,10 @@ class GuardedConsumer(_RedisConsumer):
     broker: FlashflowBroker
 
     def __next__(self) -> MessageProxy | None:
+        watch = self.broker.redis_watch
+        if not watch.up:  # Redis is away: wait quietly (a second at a time, so the worker can stop)
+            watch.wait(1.0)
+            return None
         try:
             while True:
                 if self.message_cache:
@@ -82,8 +85,11 @@ class GuardedConsumer(_RedisConsumer):
                     self.misses, backoff_ms = compute_backoff(self.misses, max_backoff=self.timeout)
                     time.sleep(backoff_ms / 1000)
                     return None
-        except redis.ConnectionError as exc:
-            raise ConnectionClosed(exc) from None
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            # Reported once for the whole process; the consumer waits above instead of Dramatiq
+            # restarting it every 3 s with two log lines each time.
+            watch.lost(exc)
+            return None
 
     def _dead_letter(self, redis_id: str, data: bytes | None, poison: PoisonMessage) -> None:
         if data is not None:

@@ -29,7 +29,7 @@ class WorkerBackground(dramatiq.Middleware):
         from jobs.winners import send_stage
 
         if self.queues is None or "fetch" in self.queues:
-            self.listener = IntakeListener(self.settings, runtime.current().pool, send_stage)
+            self.listener = IntakeListener(self.settings, runtime.current().pool, send_stage, broker.redis_watch)
             self.listener.start()
         if self.settings.metrics_port:
             self.metrics_server = metrics.serve(self.settings, broker.get_declared_queues())

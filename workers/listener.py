@@ -5,9 +5,9 @@ It LISTENs for rows inserted straight into Postgres and takes them in within a s
 sweeps for such rows when it starts and every `intake_sweep_s` (the backstop for a notification
 sent while no worker was listening); and every OWED_CHECK_S it sends the messages rows owe (a
 sender that could not reach Redis). Each row is claimed once in SQL, so any number of workers can
-listen. When Redis does not take a message, the claim rolls back and the sweep is tried again
-after a short backoff (at most MAX_SEND_BACKOFF_S), so owed rows go out within seconds of Redis
-answering again; one log line per failed try.
+listen. When Redis does not take a message, the claim rolls back, the outage is reported to the
+process's Redis watch (`jobs.reconnect`, which logs each reconnect attempt), and sending resumes
+within a second of it answering again.
 """
 
 from __future__ import annotations
@@ -24,26 +24,27 @@ from psycopg_pool import ConnectionPool
 from flashflow_core.config import Settings
 from flashflow_core.db.pool import database_url
 from flashflow_core.winners.intake import CHANNEL, Send, resend_owed, take_in
+from jobs.reconnect import ServerWatch
 
 log = logging.getLogger(__name__)
 
 OWED_CHECK_S = 2.0
-MAX_SEND_BACKOFF_S = 5.0
 SEND_ERRORS = (redis.ConnectionError, redis.TimeoutError, dramatiq.errors.ConnectionError)
 
 
 class IntakeListener:
     """LISTEN on the intake channel and send every message a row is owed through `send`."""
 
-    def __init__(self, settings: Settings, pool: ConnectionPool, send: Send, batch: int = 500) -> None:
+    def __init__(self, settings: Settings, pool: ConnectionPool, send: Send, redis_watch: ServerWatch,
+                 batch: int = 500) -> None:
         self.settings = settings
         self.pool = pool
         self.send = send
+        self.redis_watch = redis_watch
         self.batch = batch
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.listening = threading.Event()
-        self._send_backoff_s = 0.0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="flashflow-intake", daemon=True)
@@ -115,16 +116,13 @@ class IntakeListener:
                     next_owed = now + (self._sending(self.resend) or OWED_CHECK_S)
 
     def _sending(self, sweep) -> float:
-        """Run a sweep; when Redis does not take a message, log one line and return how long to
-        wait before the next try (doubling up to MAX_SEND_BACKOFF_S); 0 when it went through."""
+        """Run a sweep unless Redis is known to be away; 0 when it went through, else how long to
+        wait before looking again (the rows keep waiting, their claims rolled back)."""
+        if not self.redis_watch.up:
+            return 1.0
         try:
             sweep()
         except SEND_ERRORS as exc:
-            self._send_backoff_s = min(max(self._send_backoff_s * 2, 0.5), MAX_SEND_BACKOFF_S)
-            log.warning("intake cannot send to Redis; the rows stay owed and are tried again",
-                        extra={"error": str(exc), "retry_in_s": self._send_backoff_s})
-            return self._send_backoff_s
-        if self._send_backoff_s:
-            log.info("intake sends to Redis again")
-        self._send_backoff_s = 0.0
+            self.redis_watch.lost(exc)
+            return 1.0
         return 0.0

@@ -53,9 +53,10 @@ class Heartbeat(dramatiq.Middleware):
     def _run(self, broker: dramatiq.Broker) -> None:
         while not self._stop.is_set():
             try:
-                self.beat(broker)
+                if broker.redis_watch.up:  # while Redis is away, its reconnect thread speaks for it
+                    self.beat(broker)
             except redis.RedisError as exc:
-                log.warning("heartbeat failed; will try again", extra={"error": str(exc)})
+                broker.redis_watch.lost(exc)
             except OSError as exc:
                 log.warning("could not touch the health file", extra={"path": str(self.health_file),
                                                                         "error": str(exc)})

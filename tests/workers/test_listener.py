@@ -26,7 +26,7 @@ def start_listener(settings, sweep_s: float = 3600.0) -> IntakeListener:
     from jobs.winners import send_stage
 
     listener = IntakeListener(settings.model_copy(update={"intake_sweep_s": sweep_s}), runtime.current().pool,
-                              send_stage)
+                              send_stage, runtime.current().broker.redis_watch)
     listener.start()
     assert listener.listening.wait(10), "the listener did not connect"
     return listener
@@ -120,7 +120,7 @@ def test_a_send_redis_refuses_leaves_the_row_for_the_next_try(broker, settings, 
         send_stage(*args)
 
     listener = IntakeListener(settings.model_copy(update={"intake_sweep_s": 3600.0}), runtime.current().pool,
-                              flaky_send)
+                              flaky_send, broker.redis_watch)
     [reference_id] = insert_rows(db_url, ["https://www.tiktok.com/@shop/video/7300000000000000004"])
     listener.start()
     try:

@@ -4,6 +4,7 @@ lost, and the rows go through the pipeline within seconds of Redis answering aga
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -70,6 +71,13 @@ def test_enqueue_with_redis_down_loses_nothing(db_url, tmp_path):
                                 ).fetchone()["n"] == 0
         print(f"rows ready {took:.1f} s after Redis came back")
         assert took < 20
+        # The outage was logged once, then once per reconnect attempt (1, 2, 4, 5, 5 ... s apart),
+        # then the recovery: not two lines per consumer thread every 3 s as Dramatiq does.
+        events = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+        outage = [e for e in events if e["logger"] == "jobs.reconnect"]
+        assert outage[0]["event"].endswith("(connection refused); reconnecting")
+        assert outage[-1]["event"] == "Redis answers again" and 3 <= len(outage) <= 8, outage
+        assert not [e for e in events if e["logger"].startswith("dramatiq.worker") and e["level"] == "critical"]
     finally:
         if worker.poll() is None:
             os.killpg(worker.pid, signal.SIGTERM)
