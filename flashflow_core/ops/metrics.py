@@ -20,6 +20,7 @@ from prometheus_client.registry import Collector
 from flashflow_core.config import Settings
 from flashflow_core.db.sql import load_queries
 from flashflow_core.ops.queue_pause import QueuePauses
+from flashflow_core.ops import worker_registry
 from flashflow_core.ops.redis_keys import BrokerKeys, delay_queue
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,8 @@ class StateCollector(Collector):
                                 "Age of the oldest waiting message (since it was first sent).", labels=labels)
         paused = GaugeMetricFamily("flashflow_queue_paused", "1 while a queue is paused (workers take none of its "
                                    "messages).", labels=labels)
-        workers = GaugeMetricFamily("flashflow_workers_alive", "Worker processes with a fresh heartbeat.")
+        workers = GaugeMetricFamily("flashflow_workers_alive", "flashflow worker processes with a fresh heartbeat "
+                                    "(the worker registry; producers are not counted).")
         up = GaugeMetricFamily("flashflow_redis_up", "1 when Redis answered this scrape.")
         ns, now_ms = self.settings.broker_namespace, int(time.time() * 1000)
         try:
@@ -126,8 +128,7 @@ class StateCollector(Collector):
                     depth.add_metric([queue, "in_flight"], state.in_flight)
                     dead.add_metric([queue], state.dead)
                     age.add_metric([queue], state.oldest_age_s or 0.0)
-                alive_since = now_ms - self.settings.heartbeat_timeout_s * 1000
-                workers.add_metric([], client.zcount(BrokerKeys(ns).heartbeats, alive_since, "+inf"))
+                workers.add_metric([], worker_registry.alive_count(client, ns, self.settings.heartbeat_timeout_s))
             finally:
                 client.close()
             up.add_metric([], 1)

@@ -88,6 +88,18 @@ class BrokerKeys:
         return None if name.startswith("__") else name
 
 
+def workers(namespace: str) -> str:
+    """Sorted set of the `flashflow worker` processes of a broker namespace: worker id -> last beat
+    (ms). Only worker processes write it (Dramatiq's heartbeats also hold producers)."""
+    return f"{FLASHFLOW_NS}:workers:{namespace}"
+
+
+def worker(namespace: str, worker_id: str) -> str:
+    """Hash describing one worker process (id, host, pid, version, queues, threads, started, last
+    beat); it expires when the worker stops beating."""
+    return f"{FLASHFLOW_NS}:worker:{namespace}:{worker_id}"
+
+
 def paused_queues(namespace: str) -> str:
     """Hash of the paused queues of a broker namespace: queue -> JSON {by, at}. It has no TTL, so a
     pause outlives worker and (with AOF) Redis restarts until someone resumes the queue."""

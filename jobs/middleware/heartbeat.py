@@ -5,7 +5,8 @@ returns a dead worker's unacked messages only in "maintenance" that runs on a ra
 calls. This thread does both for every declared queue every `interval_s`, so a SIGKILLed
 worker's messages are back on their queue about `heartbeat_timeout + interval_s` after the kill,
 and a worker busy with long CPU-bound stages still counts as alive. It also touches the health
-file that `flashflow healthcheck --worker` reads.
+file that `flashflow healthcheck --worker` reads, and records the worker in the registry of
+worker processes (`flashflow_core.ops.worker_registry`), which it leaves when it stops.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import dramatiq
 import redis
+
+from flashflow_core.ops import worker_registry
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +31,14 @@ class Heartbeat(dramatiq.Middleware):
         self.health_file = health_file
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._entry: worker_registry.WorkerEntry | None = None
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         if not hasattr(broker, "maintain"):
             return
+        queues = worker.consumer_whitelist or broker.get_declared_queues()
+        self._entry = worker_registry.WorkerEntry(id=broker.broker_id, queues=tuple(sorted(queues)),
+                                                  threads=worker.worker_threads)
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, args=(broker,), name="flashflow-heartbeat", daemon=True)
         self._thread.start()
@@ -41,11 +48,19 @@ class Heartbeat(dramatiq.Middleware):
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        if self._entry is not None:
+            try:
+                worker_registry.remove(broker.client, broker.namespace, self._entry.id)
+            except redis.RedisError:
+                pass  # Redis is away: the entry expires after the heartbeat timeout instead
+            self._entry = None
 
     def beat(self, broker: dramatiq.Broker) -> None:
         """One round: heartbeat and maintenance on every queue, then touch the health file."""
         for queue in sorted(broker.all_queue_names()):
             broker.maintain(queue)
+        if self._entry is not None:
+            worker_registry.record(broker.client, broker.namespace, self._entry, broker.heartbeat_timeout / 1000)
         if self.health_file is not None:
             self.health_file.parent.mkdir(parents=True, exist_ok=True)
             self.health_file.touch()

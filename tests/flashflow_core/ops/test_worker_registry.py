@@ -1,0 +1,60 @@
+"""The registry of worker processes: written by `flashflow worker` processes only, so
+flashflow_workers_alive counts workers, never producers (Dramatiq's heartbeat set holds both)."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+import pytest
+from dramatiq import Message, Worker
+
+from flashflow_core.ops import metrics, redis_keys, worker_registry
+from jobs.broker import build_broker
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def _workers_alive(settings, broker) -> float:
+    collector = metrics.StateCollector(settings, broker.get_declared_queues())
+    [family] = [f for f in collector.collect() if f.name == "flashflow_workers_alive"]
+    return family.samples[0].value
+
+
+def test_producers_are_not_counted_and_workers_are(broker, settings):
+    producer = build_broker(settings)  # another process's broker, as `flashflow enqueue` builds it
+    try:
+        producer.declare_queue("extract")
+        producer.enqueue(Message(queue_name="extract", actor_name="extract_reference",
+                                 args=(str(uuid.uuid4()),), kwargs={}, options={}))
+        # Dramatiq gave the producer a heartbeat, as it does on every call
+        assert producer.client.zscore(producer.keys.heartbeats, producer.broker_id) is not None
+        assert _workers_alive(settings, broker) == 0
+    finally:
+        producer.close()
+
+    worker = Worker(broker, queues={"default", "fetch"}, worker_threads=3, worker_timeout=100)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not worker_registry.alive(broker.client, broker.namespace, settings.heartbeat_timeout_s):
+            assert time.monotonic() < deadline, "the worker never recorded itself"
+            time.sleep(0.05)
+        [entry] = worker_registry.alive(broker.client, broker.namespace, settings.heartbeat_timeout_s)
+        assert _workers_alive(settings, broker) == 1
+    finally:
+        worker.stop()
+    assert (entry.id, entry.pid, entry.queues, entry.threads) == (broker.broker_id, os.getpid(), ("default", "fetch"), 3)
+    assert entry.host and entry.version and entry.started_at and entry.last_beat_ms > 0
+    assert _workers_alive(settings, broker) == 0  # a clean stop leaves the registry at once
+    assert not broker.client.exists(redis_keys.worker(broker.namespace, entry.id))
+
+
+def test_a_worker_that_stops_beating_drops_out(broker, settings):
+    entry = worker_registry.WorkerEntry(id="killed-worker", queues=("transcribe",), threads=1)
+    worker_registry.record(broker.client, broker.namespace, entry, timeout_s=1.0)
+    assert worker_registry.alive_count(broker.client, broker.namespace, timeout_s=1.0) == 1
+    time.sleep(1.2)
+    assert worker_registry.alive_count(broker.client, broker.namespace, timeout_s=1.0) == 0
+    assert not broker.client.exists(redis_keys.worker(broker.namespace, "killed-worker"))  # its hash expired
