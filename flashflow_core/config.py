@@ -21,6 +21,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, Validation
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from flashflow_core import config_checks as checks
+from flashflow_core.adapters.languages import MARKET_LANGUAGES
 from flashflow_core.redaction import redact, redact_setting, remember_settings
 
 ENV_PREFIX = "FLASHFLOW_"
@@ -121,6 +122,15 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Comma-separated ISO 639-1 codes (e.g. en,es,pt): speech in another language fails. "
         "Empty: any language.",
+    )
+    language_candidates: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(MARKET_LANGUAGES),
+        description="Comma-separated ISO 639-1 codes language detection chooses among (default: TikTok Shop's "
+        "market languages; those FLASHFLOW_TRANSCRIBE_LANGUAGES allows are always added). Empty: any language.",
+    )
+    language_detection_windows: int = Field(
+        default=2, ge=1, le=20,
+        description="30 s windows of speech whose language probabilities are averaged to detect the language.",
     )
     speech_min_confidence: float = Field(
         default=0.45, ge=0, le=1,
@@ -250,7 +260,8 @@ class Settings(BaseSettings):
 
         return parse_site_proxies(value) if isinstance(value, str) else value
 
-    @field_validator("fetch_allow_hosts", "fetch_allowed_extractors", "transcribe_languages", mode="before")
+    @field_validator("fetch_allow_hosts", "fetch_allowed_extractors", "transcribe_languages",
+                     "language_candidates", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
@@ -266,7 +277,7 @@ class Settings(BaseSettings):
                     raise ValueError(f"{host!r} is not a network in CIDR form (e.g. 10.0.0.0/8)") from exc
         return [h.lower() for h in hosts]
 
-    @field_validator("transcribe_languages")
+    @field_validator("transcribe_languages", "language_candidates")
     @classmethod
     def _languages(cls, codes: list[str]) -> list[str]:
         for code in codes:

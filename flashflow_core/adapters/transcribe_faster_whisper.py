@@ -4,6 +4,11 @@ The model is what FLASHFLOW_WHISPER_MODEL names (`whisper_models.py`: multilingu
 default, bundled and verified); it is only ever loaded from local files, never downloaded. Each
 process loads a model once and shares it between its worker threads; CPU threads are split
 between those workers so they do not oversubscribe cores.
+
+The language is detected here rather than inside faster-whisper's transcribe: Whisper's
+probabilities are averaged over up to FLASHFLOW_LANGUAGE_DETECTION_WINDOWS 30 s windows of speech
+(after voice-activity filtering), the most probable of FLASHFLOW_LANGUAGE_CANDIDATES is chosen
+(`languages.choose_language`), and the speech is decoded in that language.
 """
 
 from __future__ import annotations
@@ -15,13 +20,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from flashflow_core.adapters import media
 from flashflow_core.adapters.base import Segment, Transcript
+from flashflow_core.adapters.languages import choose_language
 from flashflow_core.adapters.speech_confidence import transcript_confidence
 from flashflow_core.adapters.whisper_models import ModelSource, resolve_model
 from flashflow_core.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16_000
+WINDOW_SAMPLES = 30 * SAMPLE_RATE  # Whisper hears 30 s at a time
+MIN_EXTRA_WINDOW_SAMPLES = 5 * SAMPLE_RATE  # a shorter tail of speech adds too little to weigh
 
 _models: dict[tuple[str, str, str, int, int], Any] = {}
 _models_lock = threading.Lock()
@@ -30,6 +42,13 @@ _models_lock = threading.Lock()
 def cpu_threads_for(settings: Settings) -> int:
     """Threads for one model: the setting, else the cores shared out between the worker threads."""
     return settings.whisper_cpu_threads or max(1, (os.cpu_count() or 1) // settings.worker_threads)
+
+
+def language_candidates(settings: Settings) -> list[str]:
+    """The languages detection chooses among ([]: any). Those FLASHFLOW_TRANSCRIBE_LANGUAGES allows are
+    always among them: otherwise their speech would be named as a neighbour's and refused."""
+    candidates = settings.language_candidates
+    return [*candidates, *settings.transcribe_languages] if candidates else []
 
 
 def load_model(source: ModelSource, device: str, compute_type: str, cpu_threads: int, workers: int) -> Any:
@@ -76,6 +95,8 @@ class FasterWhisperTranscriber:
         # One CTranslate2 replica per worker thread lets their calls run in parallel.
         self.workers = settings.worker_threads
         self.beam_size = settings.whisper_beam_size
+        self.language_candidates = language_candidates(settings)
+        self.detection_windows = settings.language_detection_windows
 
     def model(self) -> Any:
         """The loaded model (ConfigError when it cannot be loaded); the worker calls it at start."""
@@ -92,7 +113,11 @@ class FasterWhisperTranscriber:
         if audio.size == 0:
             return Transcript(text="", language=None, segments=[], engine=self.name)
         started = time.monotonic()
-        pieces, info = model.transcribe(audio, beam_size=self.beam_size, vad_filter=True)
+        found = self._detect(model, audio)
+        if found is None:  # the voice-activity filter found no speech
+            return Transcript(text="", language=None, segments=[], engine=self.name)
+        language, probability = found
+        pieces, info = model.transcribe(audio, language=language, beam_size=self.beam_size, vad_filter=True)
         segments = [
             Segment(round(s.start, 2), round(s.end, 2), s.text.strip(), avg_logprob=round(s.avg_logprob, 4),
                     no_speech_prob=round(s.no_speech_prob, 4), compression_ratio=round(s.compression_ratio, 4),
@@ -101,19 +126,39 @@ class FasterWhisperTranscriber:
         ]
         log.info("transcribed", extra={
             "engine": self.name, "audio_s": round(info.duration, 2), "segments": len(segments),
-            "language": info.language, "transcribe_s": round(time.monotonic() - started, 2),
+            "language": language, "language_probability": probability,
+            "transcribe_s": round(time.monotonic() - started, 2),
         })
         if not segments:
             return Transcript(text="", language=None, segments=[], engine=self.name)
         return Transcript(
-            text=" ".join(s.text for s in segments), language=info.language, segments=segments, engine=self.name,
-            language_probability=round(info.language_probability, 4), confidence=transcript_confidence(segments),
+            text=" ".join(s.text for s in segments), language=language, segments=segments, engine=self.name,
+            language_probability=probability, confidence=transcript_confidence(segments),
         )
 
-    def detect_language(self, audio_path: Path) -> tuple[str, float]:
-        """(ISO 639-1 code, probability) of the speech in the first 30 s, for engines that report none."""
-        model = self.model()
+    def detect_language(self, audio_path: Path) -> tuple[str, float] | None:
+        """(ISO 639-1 code, probability) of the speech, for engines that report none; None without speech."""
+        return self._detect(self.model(), media.decode_audio(audio_path))
+
+    def _detect(self, model: Any, audio: Any) -> tuple[str, float] | None:
+        """The language among the candidates, from Whisper's probabilities averaged over the first
+        `detection_windows` 30 s windows of speech; None when there is no speech."""
+        from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
+
+        chunks = get_speech_timestamps(audio, VadOptions())
+        if not chunks:
+            return None
         if not model.model.is_multilingual:
             return "en", 1.0
-        language, probability, _ = model.detect_language(media.decode_audio(audio_path), vad_filter=True)
-        return language, round(probability, 4)
+        speech = np.concatenate(collect_chunks(audio, chunks)[0])
+        totals: dict[str, float] = {}
+        weight = 0
+        for start in range(0, min(speech.size, self.detection_windows * WINDOW_SAMPLES), WINDOW_SAMPLES):
+            window = speech[start:start + WINDOW_SAMPLES]
+            if start and window.size < MIN_EXTRA_WINDOW_SAMPLES:
+                break
+            _, _, probabilities = model.detect_language(window)
+            for code, p in probabilities:
+                totals[code] = totals.get(code, 0.0) + p * window.size
+            weight += window.size
+        return choose_language({code: p / weight for code, p in totals.items()}, self.language_candidates)

@@ -121,4 +121,4 @@ class OpenAITranscriber:
             return code, None
         from flashflow_core.adapters.transcribe_faster_whisper import FasterWhisperTranscriber
 
-        return FasterWhisperTranscriber(self.settings).detect_language(audio_path)
+        return FasterWhisperTranscriber(self.settings).detect_language(audio_path) or (None, None)

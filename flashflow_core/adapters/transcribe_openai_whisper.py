@@ -16,8 +16,9 @@ from typing import Any
 
 from flashflow_core.adapters import media
 from flashflow_core.adapters.base import Segment, Transcript
+from flashflow_core.adapters.languages import choose_language
 from flashflow_core.adapters.speech_confidence import transcript_confidence
-from flashflow_core.adapters.transcribe_faster_whisper import cpu_threads_for
+from flashflow_core.adapters.transcribe_faster_whisper import cpu_threads_for, language_candidates
 from flashflow_core.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class OpenAIWhisperTranscriber:
         self.device = settings.whisper_device
         self.beam_size = settings.whisper_beam_size
         self.cpu_threads = cpu_threads_for(settings)
+        self.language_candidates = language_candidates(settings)
 
     def load(self) -> None:
         """Load the checkpoint now."""
@@ -97,7 +99,7 @@ class OpenAIWhisperTranscriber:
             torch.set_num_threads(self.cpu_threads)
             language, probability = english or "", 1.0
             if english is None:
-                language, probability = _detect_language(whisper, model, audio)
+                language, probability = _detect_language(whisper, model, audio, self.language_candidates)
             result = whisper.transcribe(
                 model, audio, language=language, beam_size=self.beam_size, best_of=self.beam_size,
                 fp16=self.device != "cpu", verbose=None,
@@ -117,9 +119,8 @@ class OpenAIWhisperTranscriber:
                           confidence=transcript_confidence(segments))
 
 
-def _detect_language(whisper: Any, model: Any, audio: Any) -> tuple[str, float]:
-    """(code, probability) from the first 30 s, as `whisper.transcribe` detects it (it keeps the probability to itself)."""
+def _detect_language(whisper: Any, model: Any, audio: Any, candidates: list[str]) -> tuple[str, float]:
+    """(code, probability) among the candidates, from the first 30 s as `whisper.transcribe` would hear them."""
     mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio), model.dims.n_mels).to(model.device)
     _, probs = model.detect_language(mel)
-    language = max(probs, key=probs.get)
-    return language, round(float(probs[language]), 4)
+    return choose_language({code: float(p) for code, p in probs.items()}, candidates)

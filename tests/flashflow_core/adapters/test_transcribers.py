@@ -23,6 +23,7 @@ import pytest
 
 from flashflow_core.adapters import media, transcribe_faster_whisper as fw
 from flashflow_core.adapters.base import PermanentError, Transcript, TransientError
+from flashflow_core.adapters.languages import choose_language
 from flashflow_core.adapters.transcribe_openai import OpenAITranscriber, response_format_for
 from flashflow_core.config import ConfigError, Settings
 from flashflow_core.adapters.whisper_models import resolve_model
@@ -96,6 +97,25 @@ def test_faster_whisper_returns_nothing_for_silence(faster: fw.FasterWhisperTran
                                                     audio: dict[str, Path]) -> None:
     transcript = faster.transcribe(audio["no_speech_no_text"])
     assert (transcript.text, transcript.segments, transcript.has_speech) == ("", [], False)
+
+
+def test_choose_language_renormalises_over_the_candidates() -> None:
+    heard = {"la": 0.5, "pt": 0.2, "es": 0.2, "it": 0.1}
+    assert choose_language(heard, ["en", "es", "pt"]) == ("pt", 0.5)  # 0.2 / (0.2 + 0.2), the first on a tie
+    assert choose_language(heard, []) == ("la", 0.5)  # no candidates: any language
+    assert choose_language(heard, ["ko"]) == ("la", 0.5)  # none of the candidates heard at all: any language
+
+
+def test_the_language_is_chosen_among_the_candidates(audio: dict[str, Path]) -> None:
+    """English speech, with English not a candidate, is named as one of the candidates; the languages
+    FLASHFLOW_TRANSCRIBE_LANGUAGES allows are always candidates, so English is found again."""
+    limited = Settings(worker_threads=1, language_candidates=["de", "fr"])
+    elsewhere = fw.FasterWhisperTranscriber(limited).detect_language(audio["hook_speech_text"])
+    assert elsewhere is not None and elsewhere[0] in ("de", "fr") and 0 < elsewhere[1] <= 1
+    allowed = fw.FasterWhisperTranscriber(limited.model_copy(update={"transcribe_languages": ["en"]}))
+    language, probability = allowed.detect_language(audio["hook_speech_text"])
+    assert language == "en" and probability > 0.9
+    assert fw.FasterWhisperTranscriber(limited).detect_language(audio["no_speech_no_text"]) is None
 
 
 def test_faster_whisper_reads_the_video_file_directly(faster: fw.FasterWhisperTranscriber) -> None:
