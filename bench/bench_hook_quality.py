@@ -1,6 +1,7 @@
 """How often the Winners Bank's hook packages are right, per language, on the evaluation set.
 
-    python -m bench.bench_hook_quality [--model base|tiny.en] [--compare 6]
+    python -m bench.bench_hook_quality [--model base|tiny.en] [--compare 6] [--gate-report] [--save FILE]
+    python -m bench.bench_hook_quality --speed-only [--compare 6]     # the speed figures alone, a few minutes
 
 Runs the real stages (the same `Pipeline.run_stage` the worker's actors call, in this process, no
 broker) on a scratch Postgres database: yt-dlp from a loopback server, PyAV + ffmpeg, faster-whisper,
@@ -11,13 +12,17 @@ Per language and overall: language-ID accuracy, word error rate, spoken-hook / o
 family accuracy, garbage rate (ready rows whose spoken hook came from a wrong-language transcript or
 one with a word error rate over 50 %), seconds per video and the transcribe stage's speed as a
 multiple of real time. `--compare N` also times openai-whisper on the same weights (converted with
-../shared/tools/ct2_whisper_to_pt.py) against faster-whisper on N videos' audio.
+../shared/tools/ct2_whisper_to_pt.py) against faster-whisper on N videos' audio; `--speed-only` runs
+that comparison alone. `--gate-report` prints every transcript's confidence and its components beside
+whether it was good (right language, WER at most 50 %) or bad, and where a gate would separate them.
+The load average is printed with the timings: on a shared machine they are not the machine's own.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -30,6 +35,8 @@ from pathlib import Path
 from bench.common import scratch_settings
 from bench.hook_eval.make_set import default_folder, ensure_set
 from flashflow_core.adapters import media
+from flashflow_core.adapters.base import Segment
+from flashflow_core.adapters.speech_confidence import weighted_components
 from flashflow_core.adapters.toolkit import Toolkit
 from flashflow_core.adapters.whisper_models import resolve_model
 from flashflow_core.config import Settings, load_settings
@@ -113,16 +120,27 @@ def run_set(settings: Settings, folder: Path) -> list[dict]:
                                      "AND asset_type = 'transcript'", (rid,)).fetchone()
                 extract = conn.execute("SELECT * FROM reference_extracts WHERE reference_video_id = %s",
                                        (rid,)).fetchone()
+            body = json.loads(tools.storage.read_bytes(asset["storage_path"])) if asset else {}
+            segments = [Segment(**segment) for segment in body.get("segments", [])]
             result = {**score(label, row, asset, extract), "id": label["id"], "lang": label["language"],
+                      "language_probability": (asset or {}).get("language_probability"),
+                      "components": weighted_components(segments), "speed_wpm": label.get("speed_wpm"),
                       "seconds": sum(took.values()), "transcribe_s": took.get("transcribe", 0.0),
                       "audio_s": float((row["source_meta"] or {}).get("duration_s") or 0),
                       "detected": (asset or {}).get("language"), "confidence": (asset or {}).get("confidence"),
                       "status": row["status"], "error": row["error_message"],
-                      "spoken_hook": (extract or {}).get("spoken_hook")}
+                      "spoken_hook": (extract or {}).get("spoken_hook"), "cta": (extract or {}).get("cta"),
+                      "label_hook": label["spoken_hook"], "label_cta": label["cta"],
+                      "transcript": (asset or {}).get("transcript_text")}
             results.append(result)
             print(f"  {n:2}/{len(labels)} {label['id']:5} {row['status']:6} lang={result['detected']} "
-                  f"conf={result['confidence']} hook={'ok' if result['hook_ok'] else 'MISS'}"
+                  f"p={result['language_probability']} conf={result['confidence']} "
+                  f"hook={'ok' if result['hook_ok'] else 'MISS'} cta={'ok' if result['cta_ok'] else 'MISS'}"
                   f"{' GARBAGE' if result['garbage'] else ''}", flush=True)
+            if not (result["hook_ok"] and result["cta_ok"]):
+                print(f"        heard: {result['transcript']!r}\n        hook:  {result['spoken_hook']!r} "
+                      f"(label {label['spoken_hook']!r})\n        cta:   {result['cta']!r} (label {label['cta']!r})",
+                      flush=True)
     return results
 
 
@@ -149,6 +167,41 @@ def print_table(results: list[dict], model: str) -> None:
               f"{_pct([r['family_ok'] for r in rows])} | {sum(r['garbage'] for r in ready)} of {len(ready)} | "
               f"{sum(r['unclear'] for r in rows)} | {statistics.mean(r['seconds'] for r in rows):.2f} | "
               f"{audio / spent if spent else 0:.1f} |")
+
+
+def _good(r: dict) -> bool:
+    """A transcript that may give hooks: the right language and at most GARBAGE_WER wrong."""
+    return bool(r["language_ok"]) and (r["wer"] or 0) <= GARBAGE_WER
+
+
+def print_gate_report(results: list[dict], model: str, gate: float) -> None:
+    """Each transcript's confidence and components, good beside bad, and where a gate separates them."""
+    rows = sorted((r for r in results if r["language_ok"] is not None and r["confidence"] is not None),
+                  key=lambda r: (not _good(r), r["confidence"]))
+    print(f"\ngate report, {model}: good = right language and WER <= {100 * GARBAGE_WER:.0f} %, bad = the rest")
+    print("| video | wpm | language (p) | WER | tokens | speech | fallback | repetition | confidence | transcript |"
+          f" at gate {gate:.2f} |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        c = r["components"]
+        passed = r["confidence"] >= gate
+        verdict = ("passes" if passed else "HELD BACK") if _good(r) else ("PASSES" if passed else "held back")
+        print(f"| {r['id']} | {r['speed_wpm']} | {r['detected']} ({r['language_probability']:.2f}) | "
+              f"{100 * r['wer']:.0f} % | {c.get('tokens', 0):.2f} | {c.get('speech', 0):.2f} | "
+              f"{c.get('fallback', 0):.2f} | {c.get('repetition', 0):.2f} | {r['confidence']:.2f} | "
+              f"{'good' if _good(r) else 'bad'} | {verdict} |")
+    good = [r["confidence"] for r in rows if _good(r)]
+    bad = [r["confidence"] for r in rows if not _good(r)]
+    low, high = min(good, default=None), max(bad, default=None)
+    print(f"lowest good {low if low is not None else '-'}, highest bad {high if high is not None else '-'}; "
+          f"at gate {gate:.2f}: {sum(c < gate for c in good)} of {len(good)} good held back, "
+          f"{sum(c >= gate for c in bad)} of {len(bad)} bad passed"
+          + (f"; margin {min(low - gate, gate - high):+.2f}" if low is not None and high is not None else ""))
+
+
+def print_load(when: str) -> None:
+    one, five, fifteen = os.getloadavg()
+    print(f"load average {when}: {one:.1f} {five:.1f} {fifteen:.1f} on {os.cpu_count()} cores", flush=True)
 
 
 def compare_engines(settings: Settings, folder: Path, count: int) -> None:
@@ -192,16 +245,33 @@ def main() -> None:
     parser.add_argument("--model", default="base", help="FLASHFLOW_WHISPER_MODEL: base (default) or tiny.en")
     parser.add_argument("--set", type=Path, help="the evaluation set's folder (default: rendered and cached)")
     parser.add_argument("--compare", type=int, default=6, help="videos for the openai-whisper timing (0: none)")
+    parser.add_argument("--speed-only", action="store_true", help="only the openai-whisper comparison")
+    parser.add_argument("--gate-report", action="store_true", help="each transcript's confidence, good and bad")
+    parser.add_argument("--save", type=Path, help="write every video's results to this JSON file")
     args = parser.parse_args()
     folder = ensure_set(args.set or default_folder(load_settings().home))
+    if args.speed_only:
+        settings = load_settings().model_copy(update={"whisper_model": args.model, "log_level": "WARNING"})
+        print_load("before")
+        compare_engines(settings, folder, args.compare or 6)
+        print_load("after")
+        return
     with tempfile.TemporaryDirectory() as storage, scratch_settings(
         storage_root=Path(storage), fetch_allow_hosts=["127.0.0.1"], log_level="WARNING", whisper_model=args.model,
     ) as settings:
-        print(f"evaluation set {folder}, model {args.model}, gate {settings.speech_min_confidence}")
+        print(f"evaluation set {folder}, model {args.model}, gate {settings.speech_min_confidence}, "
+              f"language candidates {','.join(settings.language_candidates) or 'any'}")
+        print_load("before")
         results = run_set(settings, folder)
+        print_load("after the quality run")
+        if args.save:
+            args.save.write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
         print_table(results, args.model)
+        if args.gate_report:
+            print_gate_report(results, args.model, settings.speech_min_confidence)
         if args.compare:
             compare_engines(settings, folder, args.compare)
+            print_load("after the comparison")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from pathlib import Path
 from rich.live import Live
 from rich.table import Table
 
+from flashflow_core.adapters.languages import language_name
 from flashflow_core.db.migrate import migrate
 from flashflow_core.redaction import redact_url
 from flashflow_core.winners.states import FINAL, ReferenceStatus
@@ -121,11 +122,27 @@ def _watch(ctx, pool, ids: list, timeout_s: float) -> list[dict]:
 def _print_packages(ctx, pool, ids: list) -> None:
     with pool.connection() as conn:
         rows = conn.execute(
-            "SELECT v.url, e.* FROM reference_extracts e JOIN reference_videos v ON v.id = e.reference_video_id "
+            "SELECT v.url, e.*, t.language, t.language_probability, t.confidence FROM reference_extracts e "
+            "JOIN reference_videos v ON v.id = e.reference_video_id "
+            "LEFT JOIN reference_assets t ON t.reference_video_id = v.id AND t.asset_type = 'transcript' "
             "WHERE v.id = ANY(%s) ORDER BY v.url", (ids,)).fetchall()
     for r in rows:
         table = Table(show_header=False, title=r["url"].rsplit("/", 1)[-1].split("?")[0], title_justify="left")
+        table.add_row("language", _language(r))
         for field in ("spoken_hook", "on_screen_hook", "visual_hook", "cta", "hook_family", "quality_score"):
             table.add_row(field, "—" if r[field] in (None, "") else str(r[field]))
         table.add_row("structure_tags", ", ".join(r["structure_tags"] or []))
         ctx.console.print(table)
+
+
+def _language(row: dict) -> str:
+    """'English (en, probability 1.00), speech confidence 0.87'; '— (no speech)' without a language."""
+    if not row["language"]:
+        return "— (no speech)"
+    found = f"{language_name(row['language'])} ({row['language']}"
+    if row["language_probability"] is not None:
+        found += f", probability {row['language_probability']:.2f}"
+    found += ")"
+    if row["confidence"] is not None:
+        found += f", speech confidence {row['confidence']:.2f}"
+    return found

@@ -49,6 +49,7 @@ def set_hash() -> str:
     """Identifies the set: its cases and how they are rendered."""
     digest = hashlib.sha256(json.dumps([asdict(c) for c in CASES], ensure_ascii=False).encode())
     digest.update((HERE / "make_set.py").read_bytes())
+    digest.update((HERE / "cases.py").read_bytes())  # the voices
     return digest.hexdigest()[:12]
 
 
@@ -56,7 +57,8 @@ def label(case: Case) -> dict:
     """The label file's content."""
     return {"id": case.id, "language": case.language, "speech": case.speech, "words": list(case.words),
             "spoken_hook": case.spoken_hook, "on_screen_hook": case.on_screen_hook, "cta": case.cta,
-            "family": case.family, "speed_wpm": case.speed if case.speech else None, "music": case.music}
+            "family": case.family, "voice": VOICES[case.language] if case.speech else None,
+            "speed_wpm": case.speed if case.speech else None, "music": case.music}
 
 
 def _ffmpeg(*args: str) -> None:

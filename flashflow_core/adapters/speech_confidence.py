@@ -25,16 +25,39 @@ REPETITION_LIMIT = 2.4
 MIN_WEIGHT_S = 0.1  # a zero-length segment still counts a little
 
 
-def segment_confidence(segment: Segment) -> float | None:
-    """0-1 for one segment; None when the engine reported no log-probability for it."""
+def segment_components(segment: Segment) -> dict[str, float] | None:
+    """The four factors of a segment's confidence (tokens, speech, fallback, repetition); None when the
+    engine reported no log-probability for it."""
     if segment.avg_logprob is None:
         return None
-    confidence = math.exp(min(segment.avg_logprob, 0.0))
-    confidence *= 1.0 - min(max(segment.no_speech_prob or 0.0, 0.0), 1.0)
-    confidence *= max(0.0, 1.0 - FALLBACK_PENALTY * (segment.temperature or 0.0))
     ratio = segment.compression_ratio or 0.0
-    confidence *= min(1.0, max(0.0, (REPETITION_LIMIT - ratio) / (REPETITION_LIMIT - REPETITION_START)))
-    return round(confidence, 4)
+    return {
+        "tokens": math.exp(min(segment.avg_logprob, 0.0)),
+        "speech": 1.0 - min(max(segment.no_speech_prob or 0.0, 0.0), 1.0),
+        "fallback": max(0.0, 1.0 - FALLBACK_PENALTY * (segment.temperature or 0.0)),
+        "repetition": min(1.0, max(0.0, (REPETITION_LIMIT - ratio) / (REPETITION_LIMIT - REPETITION_START))),
+    }
+
+
+def segment_confidence(segment: Segment) -> float | None:
+    """0-1 for one segment: the product of its components; None when they cannot be judged."""
+    components = segment_components(segment)
+    return None if components is None else round(math.prod(components.values()), 4)
+
+
+def weighted_components(segments: Sequence[Segment]) -> dict[str, float]:
+    """Each component's duration-weighted mean over the segments (what the benchmark's gate report shows)."""
+    totals: dict[str, float] = {}
+    weight = 0.0
+    for segment in segments:
+        components = segment_components(segment)
+        if components is None:
+            continue
+        w = max(segment.end - segment.start, MIN_WEIGHT_S)
+        for name, value in components.items():
+            totals[name] = totals.get(name, 0.0) + value * w
+        weight += w
+    return {name: round(total / weight, 4) for name, total in totals.items()} if weight else {}
 
 
 def transcript_confidence(segments: Sequence[Segment]) -> float | None:
