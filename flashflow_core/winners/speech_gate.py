@@ -47,5 +47,5 @@ def withheld(transcript: Transcript) -> Transcript:
 def unclear_failure(transcript: Transcript, min_confidence: float) -> str:
     """The error of a row whose only hook would have come from speech below the gate."""
     return (f"the speech could not be understood (language {describe_language(transcript)}, confidence "
-            f"{transcript.confidence:.2f}, below FLASHFLOW_SPEECH_MIN_CONFIDENCE {min_confidence:.2f}) and the "
+            f"{transcript.confidence:.2f}, below FLASHFLOW_SPEECH_MIN_CONFIDENCE {min_confidence:g}) and the "
             "video has no on-screen text, so there is no hook to extract")

@@ -36,9 +36,10 @@ pytestmark = pytest.mark.timeout(600)
 LANGUAGES = FIXTURES / "languages"
 LABELS = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(LANGUAGES.glob("*.json"))}
 GATE = Settings().speech_min_confidence
-# What base identifies today on these espeak-ng voices; the Portuguese, French and Indonesian voices
-# are heard as other languages (docs/benchmarks.md), and must then be held back by the gate instead.
-BASE_IDENTIFIES = {"en", "es", "de"}
+# What base identifies today on these espeak-ng voices, choosing among the market languages; the
+# Portuguese and Indonesian voices are heard as other languages (docs/benchmarks.md), and must then be
+# held back by the gate instead.
+BASE_IDENTIFIES = {"en", "es", "de", "fr"}
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +154,7 @@ def test_unclear_speech_without_on_screen_text_fails_naming_language_and_confide
     assert row["status"] == "failed" and row["failed_stage"] == "extract"
     assert row["error_message"].startswith("extract: the speech could not be understood (language English (en, "
                                            "probability 1.00), confidence 0.")
-    assert f"below FLASHFLOW_SPEECH_MIN_CONFIDENCE {GATE:.2f}" in row["error_message"]
+    assert f"below FLASHFLOW_SPEECH_MIN_CONFIDENCE {GATE:g}" in row["error_message"]
     assert extract is None and asset["confidence"] < GATE  # the transcript is kept
 
 
