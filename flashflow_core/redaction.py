@@ -61,17 +61,26 @@ def remember(*values: str | None) -> None:
 
 
 def remember_settings(settings: Any) -> None:
-    """Remember the values of a settings object's secret fields and the passwords of its URLs."""
+    """Remember the values of a settings object's secret fields and the passwords of its URLs
+    (also inside list and mapping settings, such as per-site proxies)."""
     for name, field in type(settings).model_fields.items():
-        value = getattr(settings, name, None)
-        if hasattr(value, "get_secret_value"):  # pydantic's SecretStr
-            value = value.get_secret_value()
-        if not isinstance(value, str):
-            continue
         extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else None
-        if is_secret_setting(name, extra):
-            remember(value)
-        remember(*url_passwords(value))
+        for value in _strings(getattr(settings, name, None)):
+            if is_secret_setting(name, extra):
+                remember(value)
+            remember(*url_passwords(value))
+
+
+def _strings(value: object) -> list[str]:
+    if hasattr(value, "get_secret_value"):  # pydantic's SecretStr
+        value = value.get_secret_value()
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.items() for part in item for s in _strings(part)]
+    if isinstance(value, (list, tuple, set)):
+        return [s for part in value for s in _strings(part)]
+    return []
 
 
 def url_passwords(text: str) -> list[str]:
@@ -106,6 +115,8 @@ def redact_setting(name: str, value: object, extra: dict[str, Any] | None = None
         return "" if value == "" else "None"
     if is_secret_setting(name, extra):
         return MASK
+    if isinstance(value, dict):
+        return ", ".join(f"{redact(str(k))}={redact(str(v))}" for k, v in value.items())
     if isinstance(value, (list, tuple, set)):
         return ", ".join(redact(str(v)) for v in value)
     return redact(str(value))

@@ -100,3 +100,14 @@ def test_secretstr_settings_are_remembered_too():
 
     redaction.remember_settings(Holder(console_token=SecretStr("tok-secretstr-0003")))
     assert redact("Authorization: Bearer tok-secretstr-0003") == f"Authorization: Bearer {MASK}"
+
+
+def test_passwords_inside_mapping_settings_are_remembered():
+    from pydantic import BaseModel
+
+    class Holder(BaseModel):
+        fetch_site_proxies: dict[str, str]
+
+    redaction.remember_settings(Holder(fetch_site_proxies={"tiktok.com": "http://u:proxypw-0004@10.0.0.5:3128"}))
+    assert redact("proxy refused proxypw-0004") == f"proxy refused {MASK}"
+    assert redact_setting("fetch_site_proxies", {"tiktok.com": "http://u:pw@h:1"}) == "tiktok.com=http://u:****@h:1"

@@ -118,13 +118,15 @@ def _secret_env(database_url: str, redis_url: str, openai_url: str, tag: str) ->
         extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else None
         if is_secret_setting(name, extra):
             planted[var] = env[var] = _planted(tag + "key")
-        elif name.endswith("_url"):
+        elif name.endswith("_url") or "prox" in name:  # settings that hold URLs, which may hold passwords
             planted[var] = _planted(tag + "pw")
             base = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "OPENAI_BASE_URL": openai_url}.get(
                 var, "http://user@127.0.0.1:9/")
             scheme, rest = base.split("://", 1)
             user, host = rest.split("@", 1) if "@" in rest else ("", rest)
             env[var] = f"{scheme}://{user}:{quote(planted[var], safe='')}@{host}"
+            if isinstance(field.default_factory and field.default_factory(), dict):  # site=URL pairs
+                env[var] = f"tiktok.com={env[var]}"
     return Scenario(tag, env, planted)
 
 
