@@ -193,7 +193,8 @@ class Settings(BaseSettings):
         description="A stage's child process is stopped when its resident memory passes this; 0: no cap.",
     )
     stage_child_max_jobs: int = Field(
-        default=50, ge=1, le=100_000, description="A stage child process is replaced after this many stages.",
+        default=1000, ge=1, le=1_000_000,
+        description="A stage child process is replaced after this many stages (its replacement reloads the models).",
     )
 
     # A person stepping in (flashflow attach-file / attach-transcript, the console).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,11 +58,20 @@ class Outcome:
 
 
 def func_path(func: Callable[..., Any]) -> str:
-    """`module:qualname` of a module-level function (what a child imports)."""
-    path = f"{func.__module__}:{func.__qualname__}"
-    if "<" in func.__qualname__ or resolve(path) is not func:
+    """`module:qualname` of a module-level function (what a child imports); a function of a script
+    run with `python -m` is named by its module's import name."""
+    module = func.__module__
+    if module == "__main__" and getattr(sys.modules["__main__"], "__spec__", None) is not None:
+        module = sys.modules["__main__"].__spec__.name
+    path = f"{module}:{func.__qualname__}"
+    if "<" in func.__qualname__ or _where(resolve(path)) != _where(func):
         raise ValueError(f"{path} is not a module-level function a child process can import")
     return path
+
+
+def _where(func: Any) -> tuple[str, int] | None:
+    code = getattr(func, "__code__", None)
+    return (code.co_filename, code.co_firstlineno) if code is not None else None
 
 
 def resolve(path: str) -> Callable[..., Any]:

@@ -124,6 +124,7 @@ class _Child:
         self.conn.send(Hello(settings, os.getpid(), data_limit_bytes))
         self.jobs = 0
         self.rss_mb: float | None = None
+        self.killed = False
         started = time.monotonic()
         try:
             ready = self.conn.poll(START_S) and self.conn.recv() == READY
@@ -161,10 +162,12 @@ class _Child:
         return what + used
 
     def kill(self) -> None:
-        """Kill the child's whole session (what it started too), reap it, close the socket."""
-        kill_session(self.pid)
-        self.proc.wait()
-        self.conn.close()
+        """Kill the child's whole session (what it started too), reap it, close the socket; once."""
+        if not self.killed:
+            self.killed = True
+            kill_session(self.pid)
+            self.proc.wait()
+            self.conn.close()
 
     def retire(self) -> None:
         """Let an idle child exit by itself (end of its socket); kill it if it does not."""
@@ -185,6 +188,7 @@ class ChildPool:
         self._idle: list[_Child] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._warm: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
         base = temp_base or Path(tempfile.gettempdir()) / TEMP_FOLDER
         base.mkdir(mode=0o700, parents=True, exist_ok=True)
         remove_orphaned_folders(base)
@@ -194,15 +198,10 @@ class ChildPool:
     def start(self, count: int, warm: Callable[..., Any] | None = None, *args: Any) -> None:
         """Start `count` children now (side by side) and run `warm(context, *args)` in each, so the
         first jobs pay neither the start nor loading models; an error in `warm` is raised here."""
+        self._warm = (warm, args) if warm is not None else None
         with ThreadPoolExecutor(max_workers=count) as starting:
-            children = list(starting.map(lambda _: _Child(self.settings, self._data_limit()), range(count)))
-            if warm is not None:
-                for done in [starting.submit(self._run_on, child, warm, args, START_S, None, {})
-                             for child in children]:
-                    done.result()
-            else:
-                with self._lock:
-                    self._idle.extend(children)
+            for child in starting.map(lambda _: self._new_child(), range(count)):
+                self._checkin(child, reusable=True, counted=False)
 
     def run(self, func: Callable[..., Any], *args: Any, wall_s: float, cancel: Cancel | None = None,
             log_fields: dict[str, Any] | None = None) -> Any:
@@ -211,7 +210,9 @@ class ChildPool:
         return self._run_on(self._checkout(), func, args, wall_s, cancel, dict(log_fields or {}))
 
     def _run_on(self, child: _Child, func: Callable[..., Any], args: tuple[Any, ...], wall_s: float,
-                cancel: Cancel | None, log_fields: dict[str, Any]) -> Any:
+                cancel: Cancel | None, log_fields: dict[str, Any], keep: bool = True) -> Any:
+        """Run the job on `child`; afterwards the child goes back to the idle ones (`keep`) or is
+        killed when it cannot be reused."""
         job_path = func_path(func)
         tmp = Path(tempfile.mkdtemp(prefix="job-", dir=self.temp_root))
         outcome: Outcome | None = None
@@ -226,7 +227,8 @@ class ChildPool:
             if not reusable:
                 child.kill()
             shutil.rmtree(tmp, ignore_errors=True)
-            self._checkin(child, reusable)
+            if keep:
+                self._checkin(child, reusable)
         if outcome.out_of_memory:
             raise ChildOutOfMemory(self.cap_mb) from outcome.error
         if outcome.error is not None:
@@ -259,13 +261,25 @@ class ChildPool:
                 if child.proc.poll() is None:
                     return child
                 child.conn.close()
-        return _Child(self.settings, self._data_limit())
+        return self._new_child()
+
+    def _new_child(self) -> _Child:
+        """A started child, warmed like those of `start` (its clock is not a job's)."""
+        child = _Child(self.settings, self._data_limit())
+        if self._warm is not None:
+            warm, args = self._warm
+            try:
+                self._run_on(child, warm, args, START_S, None, {}, keep=False)
+            except BaseException:
+                child.kill()
+                raise
+        return child
 
     def _data_limit(self) -> int:
         return self.cap_mb * DATA_LIMIT_FACTOR * _MB
 
-    def _checkin(self, child: _Child, reusable: bool) -> None:
-        child.jobs += 1
+    def _checkin(self, child: _Child, reusable: bool, counted: bool = True) -> None:
+        child.jobs += counted
         if not reusable:
             return
         with self._lock:

@@ -150,3 +150,18 @@ def test_children_of_a_killed_worker_stop_and_their_folders_are_removed_later(te
     assert [p.name.split("-")[0] for p in temp_base.iterdir()] == [str(parent.pid)]
     ChildPool(_settings(), temp_base=temp_base).close()  # the next pool on this machine cleans up
     assert list(temp_base.iterdir()) == []
+
+
+def test_started_children_are_warmed_and_so_are_their_replacements(temp_base: Path, tmp_path: Path) -> None:
+    marks = tmp_path / "warmed"
+    marks.mkdir()
+    pool = ChildPool(_settings(stage_child_max_jobs=2), temp_base=temp_base)
+    try:
+        pool.start(2, jobs.mark_warm, str(marks))
+        assert len(list(marks.iterdir())) == 2
+        pids = [pool.run(jobs.where, None, wall_s=30)["pid"] for _ in range(5)]
+        # Two jobs each for the two started children, then a replacement, warmed before its job.
+        assert len(set(pids)) == 3
+        assert set(pids) == {int(p.name) for p in marks.iterdir()}
+    finally:
+        pool.close()
