@@ -26,24 +26,34 @@ def _free_port() -> int:
 
 
 class PrivateRedis:
-    """One valkey-server of this test's own; `url` stays the same across stop/start."""
+    """One valkey-server of this test's own; `url` stays the same across stop/start.
 
-    def __init__(self, workdir: Path, password: str | None = None) -> None:
+    With `unix_socket`, it listens on a socket file in `workdir` instead of a TCP port: a restart
+    then cannot lose its address to another process that picks a free port meanwhile (other test
+    sessions on the machine do), which a TCP port, free between stop and start, can."""
+
+    def __init__(self, workdir: Path, password: str | None = None, unix_socket: bool = False) -> None:
         self.workdir = workdir
         self.password = password
-        self.port = _free_port()
+        self.socket = workdir / "valkey.sock" if unix_socket else None
+        self.port = 0 if unix_socket else _free_port()
         self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
         auth = f":{self.password}@" if self.password else ""
+        if self.socket is not None:
+            return f"unix://{self.socket}?db=0" + (f"&password={self.password}" if self.password else "")
         return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def start(self, timeout_s: float = 10) -> None:
-        """Start the server on its port and wait until it answers PING."""
+        """Start the server on its address and wait until it answers PING (itself, not a server that
+        took the port meanwhile)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         args = [get_binary_path(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                 "--appendonly", "no", "--dir", str(self.workdir), "--daemonize", "no"]
+        if self.socket is not None:
+            args += ["--unixsocket", str(self.socket), "--unixsocketperm", "700"]
         if self.password:
             args += ["--requirepass", self.password]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -51,7 +61,10 @@ class PrivateRedis:
         while True:
             try:
                 with redis.Redis.from_url(self.url, socket_connect_timeout=0.5) as client:
-                    client.ping()
+                    answering = client.info("server")["process_id"]
+                if answering != self.process.pid:
+                    self.stop()
+                    raise RuntimeError(f"port {self.port} was taken by another server while this one was stopped")
                 return
             except redis.ConnectionError:
                 if self.process.poll() is not None or time.monotonic() > deadline:

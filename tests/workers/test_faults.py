@@ -22,7 +22,7 @@ import pytest
 
 from tests.conftest import FIXTURES, ROOT
 from tests.postgres_server import private_postgres  # noqa: F401 - fixture
-from tests.redis_server import private_redis  # noqa: F401 - fixture
+from tests.redis_server import PrivateRedis
 from tests.workers.processes import Workers, insert_reference, wait_row, worker_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -46,8 +46,9 @@ def _report(capsys, what: str, seconds: float) -> None:
         print(f"\n{what}: {seconds:.1f} s")
 
 
-def test_redis_restarted_mid_stage_the_row_still_finishes(private_redis, settings, media_server, db_url, tmp_path,
-                                                           capsys):
+def test_redis_restarted_mid_stage_the_row_still_finishes(settings, media_server, db_url, tmp_path, capsys):
+    private_redis = PrivateRedis(tmp_path / "private-redis", unix_socket=True)  # keeps its address across the restart
+    private_redis.start()
     group = Workers(worker_env(settings, tmp_path, REDIS_URL=private_redis.url), tmp_path)
     try:
         group.start()
@@ -60,6 +61,7 @@ def test_redis_restarted_mid_stage_the_row_still_finishes(private_redis, setting
         _report(capsys, "Redis restarted mid-transcription: ready after", time.monotonic() - restarted)
     finally:
         group.stop_all()
+        private_redis.stop()
     assert row["status"] == "ready", row
     assert row["lease_token"] == 3, "a stage ran twice"  # fetch, transcribe, extract: once each
 
