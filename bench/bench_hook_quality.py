@@ -53,8 +53,22 @@ GARBAGE_WER = 0.5
 _WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 
 
+# Number words from two to twelve, as digits: Whisper writes "3 dicas" and "part 2" where a person
+# writes "Três dicas" and "part two", and scoring (like Whisper's own text normaliser) treats them as one.
+# "One" is left alone: in most of these languages it is also the article.
+_NUMBERS = {word: str(n) for names in (
+    "two three four five six seven eight nine ten eleven twelve",  # en
+    "dos tres cuatro cinco seis siete ocho nueve diez once doce",  # es
+    "dois três quatro cinco seis sete oito nove dez onze doze",  # pt
+    "zwei drei vier fünf sechs sieben acht neun zehn elf zwölf",  # de
+    "deux trois quatre cinq six sept huit neuf dix onze douze",  # fr
+    "dua tiga empat lima enam tujuh delapan sembilan sepuluh sebelas duabelas",  # id
+) for n, word in enumerate(names.split(), 2)}
+
+
 def words(text: str | None) -> list[str]:
-    return _WORDS.findall((text or "").casefold())
+    """The words of `text` for scoring: case-folded, punctuation dropped, number words as digits."""
+    return [_NUMBERS.get(w, w) for w in _WORDS.findall((text or "").casefold())]
 
 
 def wer(reference: str, hypothesis: str | None) -> float:

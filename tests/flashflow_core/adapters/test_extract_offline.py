@@ -15,7 +15,8 @@ from flashflow_core.adapters.base import (
     Transcript,
     VisualSummary,
 )
-from flashflow_core.adapters.extract_offline import OfflineExtractor
+from bench.hook_eval.cases import CASES, Case
+from flashflow_core.adapters.extract_offline import OfflineExtractor, sentences
 from flashflow_core.adapters.extract_rules import RULES
 from flashflow_core.adapters.extract_openai import FAMILY_DEFINITIONS
 
@@ -375,3 +376,20 @@ def test_unclear_speech_is_tagged_so() -> None:
 
     assert package.spoken_hook == "" and package.structure_tags[0] == "speech_unclear"
     assert "no_speech" not in package.structure_tags
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+def test_every_evaluation_case_is_right_from_a_perfect_transcript(case: Case) -> None:
+    """What the rules can do, apart from what Whisper hears: the evaluation set's words as said, its
+    captions as shown, give the labelled hook, CTA and family (bench/hook_eval/cases.py). A miss in the
+    benchmark is then the transcript's, not the rules'."""
+    lines = sentences(case.speech)
+    transcript = _transcript(*lines, language=case.language) if lines else NO_SPEECH
+    screen = [ScreenText(0.0, text, 0.9) for text in (case.on_screen_hook,) if text]
+    screen += [ScreenText(8.0, text, 0.9) for text in (case.on_screen_cta,) if text]
+
+    package = OfflineExtractor().extract(_extract(transcript, screen))
+
+    assert package.spoken_hook == case.spoken_hook
+    assert package.cta == case.cta
+    assert package.hook_family == case.family
