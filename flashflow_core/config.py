@@ -133,7 +133,7 @@ class Settings(BaseSettings):
         description="30 s windows of speech whose language probabilities are averaged to detect the language.",
     )
     speech_min_confidence: float = Field(
-        default=0.485, ge=0, le=1,
+        default=0.45, ge=0, le=1,
         description="Transcripts below this confidence never give a spoken hook or CTA (docs/hooks.md).",
     )
     whisper_device: str = "cpu"
