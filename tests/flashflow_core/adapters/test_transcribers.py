@@ -118,6 +118,32 @@ def test_the_language_is_chosen_among_the_candidates(audio: dict[str, Path]) -> 
     assert fw.FasterWhisperTranscriber(limited).detect_language(audio["no_speech_no_text"]) is None
 
 
+def test_the_language_is_detected_over_the_first_windows_of_speech(audio: dict[str, Path], tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Speech longer than 30 s is heard in 30 s windows, up to FLASHFLOW_LANGUAGE_DETECTION_WINDOWS of them."""
+    import wave
+
+    import numpy as np
+
+    speech = media.decode_audio(audio["hook_speech_text"])
+    long_wav = tmp_path / "long.wav"  # the hook four times: about 36 s, so a second window of 6 s
+    with wave.open(str(long_wav), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        out.writeframes((np.tile(speech, 4) * 32767).astype("<i2").tobytes())
+    heard: list[int] = []
+    for windows in (1, 2):
+        transcriber = fw.FasterWhisperTranscriber(Settings(worker_threads=1, language_detection_windows=windows))
+        model = transcriber.model()
+        real = model.detect_language
+        monkeypatch.setattr(model, "detect_language", lambda window, real=real: heard.append(window.size) or real(window))
+        assert transcriber.detect_language(long_wav)[0] == "en"
+        monkeypatch.undo()
+    assert heard[0] == 30 * 16_000 and heard[1] == 30 * 16_000 and 5 * 16_000 <= heard[2] < 30 * 16_000
+    assert len(heard) == 3
+
+
 def test_faster_whisper_reads_the_video_file_directly(faster: fw.FasterWhisperTranscriber) -> None:
     _assert_hook_transcript(faster.transcribe(FIXTURES / "hook_speech_text.mp4"))
 
