@@ -85,7 +85,7 @@ def main() -> None:
             children.start(1)
             child_start = time.perf_counter() - start
             first = run_video(pipelines["child process"], pool, f"{base}/{VIDEOS[0]}?cold")
-            child_pid = children._idle[0].pid
+            (child_pid,) = children.idle_pids()
             InThread(settings, tools).start(1, warm, [str(s) for s in Stage])
             run_video(pipelines["in-thread"], pool, f"{base}/{VIDEOS[0]}?warm")
             times: dict[str, list[dict[str, float]]] = {mode: [] for mode in MODES}

@@ -288,6 +288,11 @@ class ChildPool:
                 return
         child.retire()
 
+    def idle_pids(self) -> list[int]:
+        """Process ids of the children waiting for a job."""
+        with self._lock:
+            return [child.pid for child in self._idle]
+
     def close(self) -> None:
         """Stop the idle children and remove the pool's temp folder. A job still running (its worker
         thread outlived the worker's stop) is killed by its child's watchdog when this process exits."""

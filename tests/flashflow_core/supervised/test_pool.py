@@ -159,6 +159,7 @@ def test_started_children_are_warmed_and_so_are_their_replacements(temp_base: Pa
     try:
         pool.start(2, jobs.mark_warm, str(marks))
         assert len(list(marks.iterdir())) == 2
+        assert len(pool.idle_pids()) == 2
         pids = [pool.run(jobs.where, None, wall_s=30)["pid"] for _ in range(5)]
         # Two jobs each for the two started children, then a replacement, warmed before its job.
         assert len(set(pids)) == 3
