@@ -141,13 +141,12 @@ def _spoken_cta(transcript: Transcript, rules: list[RuleSet]) -> str:
     matching = [s for s in sentences(_spoken_text(transcript)) if _is_cta(s, rules)]
     if not matching:
         return ""
-    cta = matching[-1]
-    if len(cta.split()) > PUNCHY_MAX_WORDS:
-        # A long run-on sentence: keep it from the first clause that asks for the action.
-        parts = clauses(cta)
-        first = next((i for i, part in enumerate(parts) if _is_cta(part, rules)), 0)
-        cta = " ".join(parts[first:])
-    return _trim(cta)
+    # Recognisers join sentences with commas ("There is a faster way, follow for more tips."): the CTA
+    # starts at the first clause that asks for the action (the whole sentence when no clause alone does).
+    parts = clauses(matching[-1])
+    first = next((i for i, part in enumerate(parts) if _is_cta(part, rules)), 0)
+    cta = " ".join(parts[first:])
+    return _trim(cta[:1].upper() + cta[1:])
 
 
 def _on_screen_cta(screen_text: list[ScreenText], rules: list[RuleSet]) -> str:
