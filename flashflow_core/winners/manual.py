@@ -18,7 +18,7 @@ from flashflow_core.adapters.toolkit import Toolkit
 from flashflow_core.db.audit import new_correlation_id
 from flashflow_core.db.sql import load_queries
 from flashflow_core.winners import file_swap, intake, storage_keys, transitions
-from flashflow_core.winners.states import ATTACH_FILE, ATTACH_TRANSCRIPT, CANCEL, RETRY, Move, ReferenceStatus, Stage
+from flashflow_core.winners.states import ATTACH_FILE, ATTACH_TRANSCRIPT, CANCEL, Move, ReferenceStatus, Stage
 
 Q = load_queries("flashflow_core.winners", "queries.sql")
 S = ReferenceStatus

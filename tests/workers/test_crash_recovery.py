@@ -13,7 +13,7 @@ import time
 import pytest
 
 from tests.conftest import FIXTURES
-from tests.workers.processes import insert_reference, wait_row, workers  # noqa: F401 - fixture
+from tests.workers.processes import insert_reference, wait_row
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]
 

@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXTURES, ROOT
-from tests.postgres_server import private_postgres  # noqa: F401 - fixture
 from tests.redis_server import PrivateRedis
 from tests.workers.processes import Workers, insert_reference, wait_row, worker_env
 

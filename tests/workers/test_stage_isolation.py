@@ -15,7 +15,6 @@ The workers here take only the queues a test needs, so no Whisper or OCR model i
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -27,7 +26,7 @@ from psycopg.rows import dict_row
 
 from tests.conftest import FIXTURES
 from tests.media_server import Route
-from tests.workers.processes import insert_reference, wait_row, workers  # noqa: F401 - fixture
+from tests.workers.processes import insert_reference, wait_row
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 

@@ -21,7 +21,8 @@ from yt_dlp.utils import DownloadError, ExtractorError, GeoRestrictedError
 
 from flashflow_core.adapters.base import PermanentError, SiteThrottled, TransientError
 from flashflow_core.adapters.netguard import AddressRefused
-from flashflow_core.adapters.ytdlp import YtDlpDownloader, download_error
+from flashflow_core.adapters.ytdlp import YtDlpDownloader
+from flashflow_core.adapters.ytdlp_errors import download_error
 from flashflow_core.config import Settings
 from tests.conftest import FIXTURES
 from tests.media_server import MediaServer, Route, serve
