@@ -50,30 +50,45 @@ def actors(broker):
     return {name: broker.get_actor(name) for name in broker.get_declared_actors()}
 
 
-@pytest.fixture
-def start(settings, actors):
-    """Start Scheduler instances in threads; stop them all after the test."""
-    running: list[tuple[Scheduler, threading.Event, threading.Thread]] = []
-    pools = []
+class Schedulers:
+    """Scheduler instances running in threads, stopped together before a test reads what they sent:
+    reading while one is between claiming a fire and sending its message would see the two differ."""
 
-    def start_one(schedule, lock=None) -> tuple[Scheduler, threading.Event]:
-        pool = make_pool(settings, name="scheduler-test")
-        pools.append(pool)
-        scheduler = Scheduler(schedule, actors, pool, lock or LeaderLock(settings.database_url),
-                              standby_poll_s=0.2, retry_s=0.2, identity=f"scheduler-{len(running) + 1}")
+    def __init__(self, settings, actors) -> None:
+        self.settings, self.actors = settings, actors
+        self.running: list[tuple[threading.Event, threading.Thread]] = []
+        self.pools = []
+
+    def __call__(self, schedule, lock=None) -> tuple[Scheduler, threading.Event]:
+        pool = make_pool(self.settings, name="scheduler-test")
+        self.pools.append(pool)
+        scheduler = Scheduler(schedule, self.actors, pool, lock or LeaderLock(self.settings.database_url),
+                              standby_poll_s=0.2, retry_s=0.2, identity=f"scheduler-{len(self.running) + 1}")
         stop = threading.Event()
         thread = threading.Thread(target=scheduler.run, args=(stop,), daemon=True)
         thread.start()
-        running.append((scheduler, stop, thread))
+        self.running.append((stop, thread))
         return scheduler, stop
 
-    yield start_one
-    for _, stop, _ in running:
-        stop.set()
-    for _, _, thread in running:
-        thread.join(30)
-    for pool in pools:
-        pool.close()
+    def stop_all(self) -> None:
+        for stop, _ in self.running:
+            stop.set()
+        for _, thread in self.running:
+            thread.join(30)
+            assert not thread.is_alive(), "a scheduler did not stop"
+
+    def close(self) -> None:
+        self.stop_all()
+        for pool in self.pools:
+            pool.close()
+
+
+@pytest.fixture
+def start(settings, actors):
+    """Start Scheduler instances in threads; stop them all after the test."""
+    schedulers = Schedulers(settings, actors)
+    yield schedulers
+    schedulers.close()
 
 
 EVERY_SECOND = {"name": "tick", "actor": "rollup_hook_stats", "every": 1}
@@ -98,6 +113,7 @@ def test_two_schedulers_one_active_send_each_tick_once(broker, conn, start):
     b, _ = start(entries(EVERY_SECOND, EVERY_TWO))
     time.sleep(4.5)
     assert a.active.is_set() != b.active.is_set(), "exactly one scheduler is active"
+    start.stop_all()
     ticks = assert_each_tick_once(broker, conn, expected_min=3)
     assert Counter(name for name, _ in ticks)["tock"] >= 1
     assert one(conn, "SELECT count(DISTINCT scheduler) FROM flashflow_schedule_fires") == 1
@@ -109,6 +125,7 @@ def test_two_active_schedulers_still_send_each_tick_once(broker, conn, start, se
     start(entries(EVERY_SECOND, EVERY_TWO), BothActive(settings.database_url))
     start(entries(EVERY_SECOND, EVERY_TWO), BothActive(settings.database_url))
     time.sleep(4.5)
+    start.stop_all()
     assert_each_tick_once(broker, conn, expected_min=3)
 
 
@@ -125,6 +142,7 @@ def test_the_standby_takes_over_without_a_gap_or_a_double(broker, conn, start):
         time.sleep(0.05)
     assert b.active.is_set(), "the standby did not take over"
     time.sleep(2.5)
+    start.stop_all()
     assert_each_tick_once(broker, conn, expected_min=5)
     assert one(conn, "SELECT count(DISTINCT scheduler) FROM flashflow_schedule_fires") == 2
 
