@@ -6,10 +6,6 @@ answers again."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 
@@ -20,10 +16,10 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from jobs.broker import build_broker
-from tests.conftest import ROOT
 from tests.redis_server import PrivateRedis
 from tests.tcp_proxy import TcpProxy
-from tests.workers.test_redis_outage import _env, _wait
+from tests.workers.processes import Workers, worker_env
+from tests.workers.test_redis_outage import _wait
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -36,28 +32,26 @@ def test_a_worker_rides_out_a_postgres_restart(db_url, settings, tmp_path):
     proxy.restore()
     redis_server = PrivateRedis(tmp_path / "redis")
     redis_server.start()
-    env = _env(f"postgresql://{info.get('user', 'postgres')}@127.0.0.1:{proxy.port}/{info['dbname']}",
-               redis_server.url, tmp_path)
-    log_path = tmp_path / "worker.log"
-    with open(log_path, "w") as log:
-        worker = subprocess.Popen([sys.executable, "-m", "workers.cli", "worker"], cwd=ROOT, env=env,
-                                  stdout=log, stderr=log, start_new_session=True)
+    proxied = f"postgresql://{info.get('user', 'postgres')}@127.0.0.1:{proxy.port}/{info['dbname']}"
+    group = Workers(worker_env(settings.model_copy(update={"database_url": proxied, "redis_url": redis_server.url}),
+                               tmp_path, FLASHFLOW_TOOLKIT="instant"), tmp_path)
+    worker = group.start()
     producer = build_broker(settings.model_copy(update={"redis_url": redis_server.url}))
     try:
-        _wait(lambda: '"worker started"' in log_path.read_text(), 60, "the worker started")
+        _wait(lambda: '"worker started"' in group.log_of(worker), 60, "the worker started")
         reference_id = uuid.uuid4()
         with psycopg.connect(db_url, autocommit=True, row_factory=dict_row) as conn:
             # A row whose fetch message is on its way (it has its run, so the intake leaves it alone).
             conn.execute("INSERT INTO reference_videos (id, url, submitted_by, correlation_id) "
                          "VALUES (%s, 'https://www.tiktok.com/@shop/video/7350000000000000001', 'cli', 'run-1')",
                          (reference_id,))
-            before = len(log_path.read_text().splitlines())
+            before = len(group.log_of(worker).splitlines())
             proxy.cut()
             producer.declare_queue("fetch")
             producer.enqueue(Message(queue_name="fetch", actor_name="fetch_reference", args=(str(reference_id),),
                                      kwargs={}, options={}))
             time.sleep(OUTAGE_S)
-            during = log_path.read_text().splitlines()[before:]
+            during = group.log_of(worker).splitlines()[before:]
             proxy.restore()
             took = _wait(lambda: conn.execute("SELECT status FROM reference_videos WHERE id = %s",
                                               (reference_id,)).fetchone()["status"] == "ready", 90,
@@ -68,12 +62,6 @@ def test_a_worker_rides_out_a_postgres_restart(db_url, settings, tmp_path):
         assert not [e for e in events if e["level"] == "critical"], during
     finally:
         producer.close()
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait()
+        group.stop_all()
         proxy.cut()
         redis_server.stop()

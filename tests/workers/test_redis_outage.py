@@ -5,12 +5,10 @@ lost, and the rows go through the pipeline within seconds of Redis answering aga
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
+from collections.abc import Callable
 
 import psycopg
 import pytest
@@ -18,21 +16,14 @@ from psycopg.rows import dict_row
 
 from tests.conftest import ROOT
 from tests.redis_server import PrivateRedis
+from tests.workers.processes import Workers, worker_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 OUTAGE_S = 6.0
 
 
-def _env(db_url: str, redis_url: str, tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLASHFLOW_")}
-    env.update(DATABASE_URL=db_url, REDIS_URL=redis_url, FLASHFLOW_HOME=str(tmp_path / "home"),
-               FLASHFLOW_STORAGE_ROOT=str(tmp_path / "storage"), FLASHFLOW_TOOLKIT="instant",
-               FLASHFLOW_LOG_FORMAT="json", FLASHFLOW_BROKER_MAINTENANCE_INTERVAL_S="1")
-    return env
-
-
-def _wait(predicate, timeout_s: float, what: str) -> float:
+def _wait(predicate: Callable[[], bool], timeout_s: float, what: str) -> float:
     started = time.monotonic()
     while not predicate():
         assert time.monotonic() - started < timeout_s, f"{what}: not within {timeout_s} s"
@@ -40,16 +31,15 @@ def _wait(predicate, timeout_s: float, what: str) -> float:
     return time.monotonic() - started
 
 
-def test_enqueue_with_redis_down_loses_nothing(db_url, tmp_path):
+def test_enqueue_with_redis_down_loses_nothing(db_url, settings, tmp_path):
     server = PrivateRedis(tmp_path / "redis")
     server.start()
-    env = _env(db_url, server.url, tmp_path)
-    log_path = tmp_path / "worker.log"
-    with open(log_path, "w") as log:
-        worker = subprocess.Popen([sys.executable, "-m", "workers.cli", "worker"], cwd=ROOT, env=env,
-                                  stdout=log, stderr=log, start_new_session=True)
+    group = Workers(worker_env(settings.model_copy(update={"redis_url": server.url}), tmp_path,
+                               FLASHFLOW_TOOLKIT="instant"), tmp_path)
+    env = group.env
+    worker = group.start()
     try:
-        _wait(lambda: '"worker started"' in log_path.read_text(), 60, "the worker started")
+        _wait(lambda: '"worker started"' in group.log_of(worker), 60, "the worker started")
         server.stop()
         urls = [f"https://www.tiktok.com/@shop/video/73400000000000000{n}" for n in (1, 2)]
         enqueued = subprocess.run([sys.executable, "-m", "workers.cli", "enqueue", *urls], cwd=ROOT, env=env,
@@ -73,17 +63,11 @@ def test_enqueue_with_redis_down_loses_nothing(db_url, tmp_path):
         assert took < 20
         # The outage was logged once, then once per reconnect attempt (1, 2, 4, 5, 5 ... s apart),
         # then the recovery: not two lines per consumer thread every 3 s as Dramatiq does.
-        events = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+        events = [json.loads(line) for line in group.log_of(worker).splitlines() if line.startswith("{")]
         outage = [e for e in events if e["logger"] == "jobs.reconnect"]
         assert outage[0]["event"].endswith("(connection refused); reconnecting")
         assert outage[-1]["event"] == "Redis answers again" and 3 <= len(outage) <= 8, outage
         assert not [e for e in events if e["logger"].startswith("dramatiq.worker") and e["level"] == "critical"]
     finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait()
+        group.stop_all()
         server.stop()
