@@ -33,7 +33,7 @@ import wave
 from collections import defaultdict
 from pathlib import Path
 
-from bench.common import scratch_settings
+from bench.common import scratch_settings, time_stages
 from bench.hook_eval.make_set import default_folder, ensure_set
 from flashflow_core.adapters import media
 from flashflow_core.adapters.base import Segment
@@ -43,7 +43,7 @@ from flashflow_core.adapters.whisper_models import resolve_model
 from flashflow_core.config import Settings, load_settings
 from flashflow_core.db.pool import make_pool
 from flashflow_core.winners.pipeline import Pipeline
-from flashflow_core.winners.states import ReferenceStatus, Stage
+from flashflow_core.winners.states import ReferenceStatus
 from flashflow_core.winners.submit import ReferenceSubmission, submit_reference
 from workers.demo import serve_folder
 
@@ -124,13 +124,7 @@ def run_set(settings: Settings, folder: Path) -> list[dict]:
         for n, label in enumerate(labels, 1):
             rid = submit_reference(pool, ReferenceSubmission(url=f"{base}/{label['id']}.mp4?t={time.time()}",
                                                              submitted_by="bench")).id
-            took: dict[str, float] = {}
-            for stage in Stage:
-                started = time.perf_counter()
-                outcome = pipeline.run_stage(stage, rid, f"bench-{stage}").outcome
-                took[str(stage)] = time.perf_counter() - started
-                if outcome != "advanced":
-                    break
+            took, _ = time_stages(pipeline, rid)
             with pool.connection() as conn:
                 row = conn.execute("SELECT * FROM reference_videos WHERE id = %s", (rid,)).fetchone()
                 asset = conn.execute("SELECT * FROM reference_assets WHERE reference_video_id = %s "

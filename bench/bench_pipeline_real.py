@@ -13,10 +13,9 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
-from bench.common import scratch_settings
+from bench.common import scratch_settings, time_stages
 from flashflow_core.adapters.toolkit import Toolkit
 from flashflow_core.db.pool import make_pool
 from flashflow_core.winners.pipeline import Pipeline
@@ -46,22 +45,16 @@ def main() -> None:
             for name in VIDEOS:
                 url = f"{base}/{name}?round={round_}"
                 rid = submit_reference(pool, ReferenceSubmission(url=url, submitted_by="bench")).id
-                total = 0.0
-                for stage in Stage:
-                    start = time.perf_counter()
-                    result = pipeline.run_stage(stage, rid, f"bench-{stage}")
-                    took = time.perf_counter() - start
-                    if result.outcome != "advanced":
-                        raise SystemExit(f"{name}: {stage} {result.outcome}: {result.detail}")
-                    stage_times[str(stage)].append(took)
-                    total += took
-                    if stage == Stage.TRANSCRIBE:
-                        with pool.connection() as conn:
-                            row = conn.execute("SELECT source_meta FROM reference_videos WHERE id = %s",
-                                               (rid,)).fetchone()
-                        audio_s += float(row["source_meta"]["duration_s"])
-                        transcribe_s += took
-                per_video.append(total)
+                took, last = time_stages(pipeline, rid)
+                if last.outcome != "advanced":
+                    raise SystemExit(f"{name}: {last.stage} {last.outcome}: {last.detail}")
+                for stage, seconds in took.items():
+                    stage_times[stage].append(seconds)
+                with pool.connection() as conn:
+                    row = conn.execute("SELECT source_meta FROM reference_videos WHERE id = %s", (rid,)).fetchone()
+                audio_s += float(row["source_meta"]["duration_s"])
+                transcribe_s += took[str(Stage.TRANSCRIBE)]
+                per_video.append(sum(took.values()))
     all_time = sum(per_video)
     print(f"videos={len(per_video)} ({args.rounds} rounds of {', '.join(VIDEOS)})")
     print(f"seconds per video: median {statistics.median(per_video):.2f}, mean {statistics.mean(per_video):.2f}")

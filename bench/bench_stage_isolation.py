@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import scratch_settings
+from bench.common import scratch_settings, time_stages
 from flashflow_core.adapters.toolkit import Toolkit
 from flashflow_core.db.pool import make_pool
 from flashflow_core.supervised import ChildPool, InThread
@@ -39,13 +39,9 @@ MODES = ("in-thread", "child process")
 def run_video(pipeline: Pipeline, pool, url: str) -> dict[str, float]:
     """Seconds per stage for one new row taken to ready."""
     rid = submit_reference(pool, ReferenceSubmission(url=url, submitted_by="bench")).id
-    took: dict[str, float] = {}
-    for stage in Stage:
-        start = time.perf_counter()
-        result = pipeline.run_stage(stage, rid, f"bench-{stage}-{rid}")
-        took[str(stage)] = time.perf_counter() - start
-        if result.outcome != "advanced":
-            raise SystemExit(f"{url}: {stage} {result.outcome}: {result.detail}")
+    took, last = time_stages(pipeline, rid)
+    if last.outcome != "advanced":
+        raise SystemExit(f"{url}: {last.stage} {last.outcome}: {last.detail}")
     return took
 
 

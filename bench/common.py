@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from uuid import UUID
 from contextlib import contextmanager
 from urllib.parse import quote, urlencode
 
@@ -15,6 +16,8 @@ from psycopg.conninfo import conninfo_to_dict
 from flashflow_core.config import Settings, load_settings
 from flashflow_core.db.migrate import migrate
 from flashflow_core.embedded.services import ensure_services
+from flashflow_core.winners.pipeline import Pipeline, StageResult
+from flashflow_core.winners.states import Stage
 
 
 def _with_dbname(url: str, dbname: str) -> str:
@@ -44,6 +47,19 @@ def scratch_settings(**overrides: object) -> Iterator[Settings]:
             client.delete(*keys)
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def time_stages(pipeline: Pipeline, reference_id: UUID, message_prefix: str = "bench") -> tuple[dict[str, float], StageResult]:
+    """Run the row's stages here in order until one does not advance: seconds per stage run, and
+    the last stage's result (`advanced` when the row is ready)."""
+    took: dict[str, float] = {}
+    for stage in Stage:
+        start = time.perf_counter()
+        result = pipeline.run_stage(stage, reference_id, f"{message_prefix}-{stage}-{reference_id}")
+        took[str(stage)] = time.perf_counter() - start
+        if result.outcome != "advanced":
+            break
+    return took, result
 
 
 def wait_until(predicate, timeout_s: float, interval_s: float = 0.05) -> float:
