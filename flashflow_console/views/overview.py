@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from flashflow_console.web import ConsoleState, render, state
+from flashflow_core.ops import worker_registry
 from flashflow_core.ops.metrics import queue_state
-from flashflow_core.ops.redis_keys import BrokerKeys
 from flashflow_core.scheduling.ledger import last_fires, leader
 from flashflow_core.winners.report import status_report
 
@@ -25,13 +25,14 @@ def queue_rows(console: ConsoleState) -> list[dict[str, Any]]:
 
 
 def worker_rows(console: ConsoleState) -> list[dict[str, Any]]:
-    """Every process with a heartbeat in the broker, newest beat first, and whether it is fresh."""
-    client = console.runtime.redis
-    now_s = time.time()
-    beats = client.zrevrange(BrokerKeys(console.settings.broker_namespace).heartbeats, 0, 199, withscores=True)
-    return [{"id": broker_id.decode(), "age_s": max(now_s - score / 1000, 0),
-             "alive": now_s - score / 1000 < console.settings.heartbeat_timeout_s}
-            for broker_id, score in beats]
+    """Every `flashflow worker` process in the registry (producers never write it), newest beat
+    first, with how long ago it beat and whether that is within the heartbeat timeout."""
+    now_ms = int(time.time() * 1000)
+    rows = []
+    for entry in worker_registry.entries(console.runtime.redis, console.settings.broker_namespace):
+        age_s = entry.beat_age_s(now_ms)
+        rows.append({"worker": entry, "age_s": age_s, "alive": age_s < console.settings.heartbeat_timeout_s})
+    return rows
 
 
 def _context(request: Request) -> dict[str, Any]:

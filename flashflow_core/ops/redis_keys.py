@@ -96,7 +96,7 @@ def workers(namespace: str) -> str:
 
 def worker(namespace: str, worker_id: str) -> str:
     """Hash describing one worker process (id, host, pid, version, queues, threads, started, last
-    beat); it expires when the worker stops beating."""
+    beat); it expires some heartbeat timeouts after the worker stops beating."""
     return f"{FLASHFLOW_NS}:worker:{namespace}:{worker_id}"
 
 

@@ -2,8 +2,9 @@
 
 Each worker process records itself on every heartbeat (`jobs.middleware.heartbeat`): a hash with
 its id (the broker id Dramatiq uses for its ack sets), host, pid, FlashFlow version, queues,
-threads, start time and last beat, expiring after the heartbeat timeout, and its last beat in a
-sorted set. A clean stop removes it. Producers (`flashflow enqueue`, the web app) never write it,
+threads, start time and last beat, and its last beat in a sorted set. A clean stop removes it; a
+worker that dies stays FORGET_AFTER_TIMEOUTS heartbeat timeouts, so the console can show it as
+silent with its host and pid. Producers (`flashflow enqueue`, the web app) never write it,
 so `flashflow_workers_alive` and the console count worker processes only (Dramatiq's own
 heartbeat set also holds every process that ever sent a message). Keys: `redis_keys.workers`,
 `redis_keys.worker`.
@@ -23,9 +24,11 @@ import redis
 
 from flashflow_core.ops import redis_keys
 
-# Entries silent this many heartbeat timeouts are dropped from the sorted set (their hashes have
-# expired long before); until then the console can show a worker that died recently.
+# Entries silent this many heartbeat timeouts are forgotten: their hashes expire and the next beat of
+# any worker drops them from the sorted set. Until then the console shows a worker that died recently.
 FORGET_AFTER_TIMEOUTS = 10
+# The console's table (and a registry read) stops at this many workers, most recent beat first.
+MAX_ENTRIES = 200
 
 
 def _version() -> str:
@@ -48,6 +51,10 @@ class WorkerEntry:
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     last_beat_ms: int = 0
 
+    def beat_age_s(self, now_ms: int) -> float:
+        """Seconds since this worker's last beat (never negative across hosts' clocks)."""
+        return max(now_ms - self.last_beat_ms, 0) / 1000
+
     def fields(self, now_ms: int) -> dict[str, str]:
         return {"id": self.id, "host": self.host, "pid": str(self.pid), "version": self.version,
                 "queues": ",".join(self.queues), "threads": str(self.threads), "started_at": self.started_at,
@@ -60,7 +67,7 @@ def record(client: redis.Redis, namespace: str, entry: WorkerEntry, timeout_s: f
     key = redis_keys.worker(namespace, entry.id)
     with client.pipeline(transaction=True) as pipe:
         pipe.hset(key, mapping=entry.fields(now_ms))
-        pipe.pexpire(key, int(timeout_s * 1000))
+        pipe.pexpire(key, int(FORGET_AFTER_TIMEOUTS * timeout_s * 1000))
         pipe.zadd(redis_keys.workers(namespace), {entry.id: now_ms})
         pipe.zremrangebyscore(redis_keys.workers(namespace), "-inf", now_ms - FORGET_AFTER_TIMEOUTS * timeout_s * 1000)
         pipe.execute()
@@ -80,10 +87,10 @@ def alive_count(client: redis.Redis, namespace: str, timeout_s: float) -> int:
     return int(client.zcount(redis_keys.workers(namespace), since_ms, "+inf"))
 
 
-def alive(client: redis.Redis, namespace: str, timeout_s: float) -> list[WorkerEntry]:
-    """The worker processes that beat within `timeout_s`, most recent beat first."""
-    since_ms = int(time.time() * 1000 - timeout_s * 1000)
-    ids = [i.decode() for i in client.zrevrangebyscore(redis_keys.workers(namespace), "+inf", since_ms)]
+def entries(client: redis.Redis, namespace: str) -> list[WorkerEntry]:
+    """Every worker process the registry remembers, alive or recently silent, most recent beat
+    first (at most MAX_ENTRIES); `beat_age_s` tells which is which."""
+    ids = [i.decode() for i in client.zrevrange(redis_keys.workers(namespace), 0, MAX_ENTRIES - 1)]
     return [entry for entry in _entries(client, namespace, ids) if entry is not None]
 
 

@@ -52,7 +52,7 @@ class Heartbeat(dramatiq.Middleware):
             try:
                 worker_registry.remove(broker.client, broker.namespace, self._entry.id)
             except redis.RedisError:
-                pass  # Redis is away: the entry expires after the heartbeat timeout instead
+                pass  # Redis is away: the entry goes silent after the heartbeat timeout instead
             self._entry = None
 
     def beat(self, broker: dramatiq.Broker) -> None:

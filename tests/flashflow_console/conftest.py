@@ -23,6 +23,7 @@ import uvicorn
 
 from flashflow_core.config import Settings
 from tests.conftest import ROOT
+from tests.workers.processes import workers  # noqa: F401 - fixture
 
 # Without the background-networking flags Chromium keeps calling Google's services, which the
 # closed network here (and in CI) answers with nothing.

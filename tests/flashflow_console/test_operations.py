@@ -15,17 +15,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import FIXTURES, drain
-from tests.flashflow_console.test_pages import enqueue, row_status, shoot
+from tests.flashflow_console.test_pages import enqueue, row_status, shoot, wait_for
 from tests.jobs.test_poison import envelope, push
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
-
-
-def wait_for(predicate, timeout_s: float = 20) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_dead_letters_are_requeued_and_purged_after_confirming(broker, worker, console, page, conn, screenshots):

@@ -3,16 +3,22 @@ real rows (yt-dlp from a loopback server, Whisper tiny.en, rapidocr, the offline
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 import shutil
+import socket
+import time
 from datetime import UTC, datetime
 
 import pytest
+from dramatiq import Message
 from playwright.sync_api import Page, expect
 
+from flashflow_core.ops import worker_registry
 from flashflow_core.scheduling.ledger import LeaderLock, claim_fire
 from flashflow_core.winners.submit import ReferenceSubmission
 from tests.conftest import FIXTURES, drain
+from tests.flashflow_console.conftest import serve_console, stop_console
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -26,6 +32,13 @@ def enqueue(url: str) -> str:
 def shoot(page: Page, folder, name: str) -> None:
     """A screenshot of the page as a person sees it (docs/console.md shows these)."""
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def wait_for(predicate, timeout_s: float = 20) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
 
 
 def row_status(page: Page):
@@ -120,3 +133,35 @@ def test_pages_show_real_rows_and_retry_and_upload_bring_failed_rows_to_ready(
         "SELECT event_type, actor FROM audit_log WHERE event_type IN ('reference.retried', 'reference.attached')")}
     assert set(actors) == {"reference.retried", "reference.attached"}
     assert all(a.startswith("console:") for a in actors.values()), actors
+
+
+def test_the_workers_table_shows_each_worker_process_and_no_producer(broker, workers, console_settings, page):
+    """Host, pid, version and queues of every `flashflow worker` process, from the worker registry;
+    one killed goes silent; a process that only sends messages is not listed."""
+    from jobs import runtime
+
+    group = workers(FLASHFLOW_HEARTBEAT_TIMEOUT_S="2")  # beats every 1 s (worker_env)
+    live = group.start("--queues", "fetch", "extract", threads=2)
+    gone = group.start("--queues", "transcribe")
+    # A producer: its message gives it a heartbeat in Dramatiq's set, as every sending process gets.
+    broker.declare_queue("default")
+    broker.enqueue(Message(queue_name="default", actor_name="expire_assignments", args=(), kwargs={}, options={}))
+    assert broker.client.zscore(broker.keys.heartbeats, broker.broker_id) is not None
+    wait_for(lambda: {e.pid for e in worker_registry.entries(broker.client, broker.namespace)} == {live.pid, gone.pid},
+             timeout_s=90)
+    group.kill(gone)
+
+    url, served = serve_console(console_settings.model_copy(update={"heartbeat_timeout_s": 2}), runtime.current())
+    try:
+        page.goto(url)
+        expect(page.locator("#workers tbody tr")).to_have_count(2)
+        live_row = page.get_by_role("row", name=re.compile(rf"\b{live.pid}\b"))
+        for text in (socket.gethostname(), importlib.metadata.version("flashflow-workers"), "extract, fetch", "alive"):
+            expect(live_row).to_contain_text(text)
+        gone_row = page.get_by_role("row", name=re.compile(rf"\b{gone.pid}\b"))
+        expect(gone_row).to_contain_text("transcribe")
+        expect(gone_row).to_contain_text("silent", timeout=15_000)  # 2 s after the kill; htmx refreshes every 5 s
+        expect(page.get_by_text("1 alive")).to_be_visible()
+        assert broker.broker_id not in page.content()
+    finally:
+        stop_console(served)

@@ -38,10 +38,10 @@ def test_producers_are_not_counted_and_workers_are(broker, settings):
     worker.start()
     try:
         deadline = time.monotonic() + 10
-        while not worker_registry.alive(broker.client, broker.namespace, settings.heartbeat_timeout_s):
+        while not worker_registry.entries(broker.client, broker.namespace):
             assert time.monotonic() < deadline, "the worker never recorded itself"
             time.sleep(0.05)
-        [entry] = worker_registry.alive(broker.client, broker.namespace, settings.heartbeat_timeout_s)
+        [entry] = worker_registry.entries(broker.client, broker.namespace)
         assert _workers_alive(settings, broker) == 1
     finally:
         worker.stop()
@@ -51,10 +51,24 @@ def test_producers_are_not_counted_and_workers_are(broker, settings):
     assert not broker.client.exists(redis_keys.worker(broker.namespace, entry.id))
 
 
-def test_a_worker_that_stops_beating_drops_out(broker, settings):
-    entry = worker_registry.WorkerEntry(id="killed-worker", queues=("transcribe",), threads=1)
-    worker_registry.record(broker.client, broker.namespace, entry, timeout_s=1.0)
-    assert worker_registry.alive_count(broker.client, broker.namespace, timeout_s=1.0) == 1
-    time.sleep(1.2)
-    assert worker_registry.alive_count(broker.client, broker.namespace, timeout_s=1.0) == 0
-    assert not broker.client.exists(redis_keys.worker(broker.namespace, "killed-worker"))  # its hash expired
+def test_a_worker_that_stops_beating_is_silent_then_forgotten(broker, settings):
+    client, ns, timeout_s = broker.client, broker.namespace, 0.2
+    gone = worker_registry.WorkerEntry(id="killed-worker", queues=("transcribe",), threads=1, pid=4242)
+    worker_registry.record(client, ns, gone, timeout_s)
+    assert worker_registry.alive_count(client, ns, timeout_s) == 1
+    time.sleep(timeout_s + 0.1)
+    live = worker_registry.WorkerEntry(id="live-worker", queues=("fetch", "extract"), threads=2)
+    worker_registry.record(client, ns, live, timeout_s)
+    assert worker_registry.alive_count(client, ns, timeout_s) == 1
+    now_ms = int(time.time() * 1000)
+    listed = worker_registry.entries(client, ns)
+    # Most recent beat first; the silent one still says where it ran, for the console to show.
+    assert [(e.id, e.pid, e.queues) for e in listed] == [("live-worker", os.getpid(), ("fetch", "extract")),
+                                                         ("killed-worker", 4242, ("transcribe",))]
+    assert listed[0].beat_age_s(now_ms) < timeout_s < listed[1].beat_age_s(now_ms)
+
+    time.sleep(worker_registry.FORGET_AFTER_TIMEOUTS * timeout_s)
+    worker_registry.record(client, ns, live, timeout_s)
+    assert [e.id for e in worker_registry.entries(client, ns)] == ["live-worker"]
+    assert not client.exists(redis_keys.worker(ns, "killed-worker"))  # its hash expired
+    assert client.zscore(redis_keys.workers(ns), "killed-worker") is None  # the next beat dropped it
