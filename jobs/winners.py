@@ -1,7 +1,9 @@
 """Winners Bank actors: one per stage, each on its own queue, plus enqueue and rescue.
 
 Actors are thin: validate the payload, run one attempt through `flashflow_core`, then send
-the next stage's message (the row is committed first, so a lost send is found by the rescue).
+the next stage's message. The finish that moved the row on also marked it as owing that message,
+and the send settles the mark: a worker that dies (or loses Redis) between the two leaves the row
+to a worker's intake, which sends it within seconds (`flashflow_core.winners.intake`).
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def _run(stage: Stage, reference_id: str) -> StageResult:
     log.info("stage attempt", extra={"stage": str(stage), "reference_id": str(payload.reference_id),
                                      "outcome": result.outcome, "detail": result.detail})
     if result.outcome == "advanced" and result.next_stage is not None:
-        send_stage(result.next_stage, payload.reference_id, result.correlation_id)
+        send_owed(result.next_stage, payload.reference_id, result.correlation_id)
     elif result.outcome == "retry":
         raise StageRetry(f"{stage} {payload.reference_id}: {result.detail}")
     return result
@@ -167,7 +169,7 @@ def send_owed(stage: Stage, reference_id: UUID, correlation_id: str | None = Non
         log.warning("message not sent; the row owes it and a worker sends it when Redis answers",
                     extra={"stage": str(stage), "reference_id": str(reference_id), "error": str(exc)})
         return False
-    settle(current().pool, [reference_id])
+    settle(current().pool, [reference_id], stage)
     return True
 
 

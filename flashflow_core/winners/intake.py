@@ -2,8 +2,9 @@
 
 Two kinds: rows another system inserted straight into `reference_videos` (status `queued`, no
 correlation id; a trigger raises NOTIFY on CHANNEL for them), and rows that owe a message
-(`message_owed_since`: set in the transaction that made the row need one — a submission, a retry,
-an attachment — and settled once the message is in Redis). Each is claimed once across all
+(`message_owed_since`: set in the transaction that made the row need one — a submission, a stage's
+finish, a retry, an attachment — and settled once the message is in Redis: a sender that could
+not reach Redis, or died between its commit and its send). Each is claimed once across all
 workers and its message sent *inside* the claiming transaction: a send that fails (Redis down)
 rolls the claim back, and the next sweep tries again. A duplicate message is harmless (a stage
 finds the lease held, or the row already past it); a lost one is what this prevents.
@@ -56,8 +57,9 @@ def owe_message(conn: psycopg.Connection, reference_id: UUID) -> None:
     conn.execute(Q["owe_message"], {"id": reference_id})
 
 
-def settle(pool: ConnectionPool, reference_ids: list[UUID]) -> None:
-    """These rows' messages are in Redis."""
+def settle(pool: ConnectionPool, reference_ids: list[UUID], stage: Stage) -> None:
+    """These rows' messages for `stage` are in Redis."""
     if reference_ids:
+        waiting = [str(status) for status, waits_on in STAGE_FOR_STATUS.items() if waits_on == stage]
         with pool.connection() as conn:
-            conn.execute(Q["settle_owed"], {"ids": reference_ids})
+            conn.execute(Q["settle_owed"], {"ids": reference_ids, "waiting": waiting})

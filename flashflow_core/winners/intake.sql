@@ -23,13 +23,16 @@ WHERE r.id = waiting.id
 RETURNING r.id, r.correlation_id;
 
 -- name: owe_message
--- In the transaction that makes a row need a message (a retry, an attachment).
+-- In the transaction that makes a row need a message (a retry, an attachment; a submission and a
+-- stage's finish set it in their own statements, queries.sql).
 UPDATE reference_videos SET message_owed_since = now() WHERE id = %(id)s;
 
 -- name: settle_owed
--- The messages of these rows are in Redis.
+-- The messages of these rows are in Redis, for the stage that the statuses %(waiting)s wait on. A row
+-- that has already moved past them owes the next stage's message (a fast worker finished the stage
+-- before this sender settled): that debt is not this message's to clear.
 UPDATE reference_videos SET message_owed_since = NULL
-WHERE id = ANY(%(ids)s) AND message_owed_since IS NOT NULL;
+WHERE id = ANY(%(ids)s) AND message_owed_since IS NOT NULL AND status = ANY(%(waiting)s);
 
 -- name: take_owed
 -- Rows that have owed a message for longer than the sender needs to send it, once across all

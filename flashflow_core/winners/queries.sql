@@ -56,12 +56,15 @@ FROM claimed c;
 -- Finish a stage in one statement: move on (only from the status the stage worked in, and only
 -- while this attempt still holds the lease under its token), and only then store what it made and
 -- clear the lease. The assets switch to the attempt's files here; the paths they pointed at before
--- come back as `superseded`, for the caller to remove.
+-- come back as `superseded`, for the caller to remove. A row that moves on to another stage owes
+-- that stage's message from this commit (%(owes_message)s), until the worker's send settles it
+-- (intake.sql): a worker that dies in between leaves the intake to send it, not the slow rescue.
 WITH moved AS (
     UPDATE reference_videos
     SET status = %(target)s,
         lease_until = NULL,
         lease_message_id = NULL,
+        message_owed_since = CASE WHEN %(owes_message)s THEN now() END,
         source_meta = source_meta || %(meta)s,
         audit_context = %(audit)s
     WHERE id = %(id)s AND status = ANY(%(sources)s) AND lease_token = %(token)s AND lease_until IS NOT NULL

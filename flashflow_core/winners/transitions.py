@@ -22,6 +22,7 @@ from flashflow_core.winners.states import (
     CLAIM,
     FAIL,
     FINISH,
+    NEXT_STAGE,
     RETRY,
     STAGE_FOR_STATUS,
     STAGE_WORKS_IN,
@@ -66,11 +67,13 @@ def claim(conn: psycopg.Connection, stage: Stage, reference_id: UUID, message_id
 def finish(conn: psycopg.Connection, stage: Stage, row: dict[str, Any], *, meta: dict[str, Any],
            assets: list[dict[str, Any]], extract: dict[str, Any] | None) -> list[str] | None:
     """Store what the attempt made and move the row on, if the attempt still holds the lease under
-    its token; the storage paths its assets replaced (to remove), or None when it did not."""
+    its token, owing the next stage's message (`intake`); the storage paths its assets replaced
+    (to remove), or None when it did not."""
     move = FINISH[stage]
     details = {"attempt": row["stage_attempts"], "lease_token": row["lease_token"], **_jsonable(meta)}
     moved = conn.execute(Q["advance"], {
         **move_params(move), "id": row["id"], "token": row["lease_token"],
+        "owes_message": NEXT_STAGE[stage] is not None,
         "meta": Jsonb(meta), "assets": Jsonb(assets), "extracts": Jsonb([extract] if extract is not None else []),
         "audit": audit_context(move, actor=SYSTEM, message_id=row["message_id"], details=details),
     }).fetchone()

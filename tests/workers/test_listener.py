@@ -1,5 +1,7 @@
 """Rows inserted straight into reference_videos (as the web app's admin page does) are taken in
-within seconds through LISTEN/NOTIFY, once across listeners, with the sweep as a backstop."""
+within seconds through LISTEN/NOTIFY, once across listeners, with the sweep as a backstop; rows
+whose sender committed but never sent their message (a submission, a stage's finish) get it
+from the intake within seconds."""
 
 from __future__ import annotations
 
@@ -154,3 +156,96 @@ def test_the_sweep_finds_rows_whose_notification_was_lost(broker, settings, db_u
         wait_for(lambda: sorted(fetch_messages(broker)) == sorted(waiting_before + lost), 5)
     finally:
         listener.stop()
+
+
+def _instant_runtime(settings):
+    """Switch this process's runtime to the instant stand-in tools (their files live in this
+    process's memory, so the test's own attempts and the worker's threads share them)."""
+    from jobs import runtime
+
+    return runtime.configure(settings.model_copy(update={"toolkit": "instant"}))
+
+
+def test_a_stage_finished_but_never_followed_by_its_message_gets_it_from_the_intake(broker, worker, settings, conn):
+    """The worker died between committing a stage's finish and sending the next stage's message:
+    the finish marked the row as owing that message, and the intake sends it within seconds (not
+    the stuck-work rescue ten minutes later); the row goes on to ready, each stage done once."""
+    from flashflow_core.winners.intake import OWED_GRACE_S, settle
+    from flashflow_core.winners.states import Stage
+    from flashflow_core.winners.submit import ReferenceSubmission, submit_reference
+    from workers.listener import OWED_CHECK_S
+
+    rt = _instant_runtime(settings)
+    rid = submit_reference(rt.pool, ReferenceSubmission(
+        url="https://www.tiktok.com/@shop/video/7330000000000000001", submitted_by="test")).id
+    settle(rt.pool, [rid], Stage.FETCH)  # its fetch message went out (and is taken below)
+    # What the fetch actor does, without the send that follows it: the crash.
+    assert rt.pipeline.run_stage(Stage.FETCH, rid, "m-fetch").outcome == "advanced"
+    finished = time.monotonic()
+    row = conn.execute("SELECT status, message_owed_since FROM reference_videos WHERE id = %s", (rid,)).fetchone()
+    assert row["status"] == "needs_transcription" and row["message_owed_since"] is not None
+    listener = start_listener(settings)
+    try:
+        wait_for(lambda: conn.execute("SELECT status FROM reference_videos WHERE id = %s",
+                                      (rid,)).fetchone()["status"] == "ready", 20)
+    finally:
+        listener.stop()
+    took = time.monotonic() - finished
+    print(f"ready {took:.1f} s after the finish")
+    assert took < OWED_GRACE_S + OWED_CHECK_S + 3, f"ready {took:.1f} s after the finish"
+    row = conn.execute("SELECT message_owed_since, resend_count FROM reference_videos WHERE id = %s",
+                       (rid,)).fetchone()
+    assert row["message_owed_since"] is None and row["resend_count"] == 0
+    done = conn.execute("SELECT event_type, count(*) AS n FROM audit_log WHERE entity_id = %s "
+                        "AND event_type LIKE 'reference.%%.done' GROUP BY event_type", (str(rid),)).fetchall()
+    assert {r["event_type"]: r["n"] for r in done} == {
+        "reference.fetch.done": 1, "reference.transcribe.done": 1, "reference.extract.done": 1}
+
+
+def test_a_stage_that_sends_its_next_message_settles_it(broker, settings, conn):
+    """The normal run: the worker sends the next stage's message and clears the mark, so the
+    intake never sends a second one."""
+    from dramatiq import Worker
+
+    from flashflow_core.winners.intake import OWED_GRACE_S
+    from flashflow_core.winners.submit import ReferenceSubmission
+    from jobs.winners import enqueue_submission
+    from workers.listener import OWED_CHECK_S
+
+    _instant_runtime(settings)
+    listener = start_listener(settings)
+    fetcher = Worker(broker, queues={"fetch"}, worker_threads=1, worker_timeout=100)
+    fetcher.start()
+    try:
+        rid = enqueue_submission(ReferenceSubmission(
+            url="https://www.tiktok.com/@shop/video/7330000000000000002", submitted_by="test")).id
+        broker.join("fetch")
+        fetcher.join()
+        row = conn.execute("SELECT status, message_owed_since FROM reference_videos WHERE id = %s",
+                           (rid,)).fetchone()
+        assert row["status"] == "needs_transcription" and row["message_owed_since"] is None
+        time.sleep(OWED_GRACE_S + OWED_CHECK_S + 0.5)  # an owed check after the grace
+    finally:
+        fetcher.stop()
+        listener.stop()
+    transcribe = [json.loads(p) for p in broker.client.hvals(f"{broker.namespace}:transcribe.msgs")]
+    assert [m["args"][0] for m in transcribe] == [str(rid)]
+
+
+def test_a_late_settle_leaves_the_next_stages_debt(broker, settings, conn):
+    """A sender that settles after a fast worker already finished the stage its message was for
+    must not clear the mark the finish set for the next stage's message."""
+    from flashflow_core.winners.intake import settle
+    from flashflow_core.winners.states import Stage
+    from flashflow_core.winners.submit import ReferenceSubmission, submit_reference
+
+    rt = _instant_runtime(settings)
+    rid = submit_reference(rt.pool, ReferenceSubmission(
+        url="https://www.tiktok.com/@shop/video/7330000000000000003", submitted_by="test")).id
+    rt.pipeline.run_stage(Stage.FETCH, rid, "m-fetch")
+    settle(rt.pool, [rid], Stage.FETCH)  # the enqueuer's settle of the fetch message, late
+    owed = conn.execute("SELECT message_owed_since FROM reference_videos WHERE id = %s", (rid,)).fetchone()
+    assert owed["message_owed_since"] is not None
+    settle(rt.pool, [rid], Stage.TRANSCRIBE)
+    owed = conn.execute("SELECT message_owed_since FROM reference_videos WHERE id = %s", (rid,)).fetchone()
+    assert owed["message_owed_since"] is None
