@@ -69,10 +69,12 @@ async def logout(request: Request, form: FormData) -> Response:
 
 def _server_down(request: Request, exc: Exception) -> Response:
     """Postgres or Redis stopped answering while the console runs: one line naming which (by host
-    and port), not a traceback; the overview keeps its last figures while htmx retries."""
+    and port), not a traceback, within PAGE_WAIT_S; the overview keeps its last figures while htmx
+    retries."""
     settings = request.app.state.console.settings
     problem = outages.explain(exc, settings.database_url, settings.redis_url)
-    return render(request, "error.html", status_code=503, message=str(problem or "a server did not answer"))
+    return render(request, "error.html", status_code=503, message=str(problem or "a server did not answer"),
+                  hint="The console keeps running: this page works again once the server answers.")
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import redis
 from psycopg_pool import ConnectionPool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
@@ -18,6 +19,7 @@ from starlette.templating import Jinja2Templates
 from flashflow_console.auth import Auth
 from flashflow_core.adapters.base import Storage
 from flashflow_core.config import Settings
+from flashflow_core.ops import outages
 from flashflow_core.ops.dlq import DeadLetterQueues
 from flashflow_core.ops.queue_pause import QueuePauses
 from flashflow_core.ops.redis_keys import base_queue
@@ -26,6 +28,10 @@ from jobs.boot import boot
 from jobs.runtime import Runtime
 
 HERE = Path(__file__).resolve().parent
+# A page waits at most this long for a database connection or a Redis answer, then says which
+# server does not answer (503) instead of hanging for psycopg_pool's 30 s or the kernel's TCP
+# timeouts; that also bounds how long a stop (SIGTERM, Ctrl-C) waits for pages in progress.
+PAGE_WAIT_S = outages.CONNECT_TIMEOUT_S
 templates = Jinja2Templates(env=jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True))
 
 
@@ -38,7 +44,7 @@ class ConsoleState:
         # Retry and attach send stage messages through the same boot as the CLI. A caller that has
         # booted already (a test beside its worker) passes its runtime, and keeps closing it.
         self._owns_runtime = runtime is None
-        self.runtime = runtime or boot(settings)
+        self.runtime = runtime or boot(settings, pool_wait_s=PAGE_WAIT_S)
         self.queues = sorted({base_queue(q) for q in self.runtime.broker.get_declared_queues()})
         self.upload_limit_bytes = int(settings.fetch_max_filesize_mb * 1_000_000)
 
@@ -46,19 +52,27 @@ class ConsoleState:
     def pool(self) -> ConnectionPool:
         return self.runtime.pool
 
+    @cached_property
+    def redis(self) -> redis.Redis:
+        """The console's own Redis client, every call bounded by PAGE_WAIT_S."""
+        return redis.Redis.from_url(self.settings.redis_url or "", socket_connect_timeout=PAGE_WAIT_S,
+                                    socket_timeout=PAGE_WAIT_S)
+
     @property
     def storage(self) -> Storage:
         return self.runtime.tools.storage
 
     @cached_property
     def dlq(self) -> DeadLetterQueues:
-        return DeadLetterQueues(self.runtime.redis, self.settings.broker_namespace)
+        return DeadLetterQueues(self.redis, self.settings.broker_namespace)
 
     @cached_property
     def pauses(self) -> QueuePauses:
-        return QueuePauses(self.runtime.redis, self.settings.broker_namespace)
+        return QueuePauses(self.redis, self.settings.broker_namespace)
 
     def close(self) -> None:
+        if "redis" in self.__dict__:
+            self.redis.close()
         if self._owns_runtime:
             self.runtime.close()
 

@@ -16,11 +16,12 @@ from jobs.registry import declare_actors
 from jobs.winners import apply_time_limits
 
 
-def boot(settings: Settings) -> runtime.Runtime:
+def boot(settings: Settings, *, pool_wait_s: float | None = None) -> runtime.Runtime:
     """Build the broker, make it Dramatiq's global broker, declare every actor on it, and
-    install the runtime actors use; return that runtime (`.broker`, `.actors`)."""
+    install the runtime actors use; return that runtime (`.broker`, `.actors`). `pool_wait_s`:
+    see `runtime.configure`."""
     broker = build_broker(settings)
     dramatiq.set_broker(broker)
     actors = declare_actors(broker)
     apply_time_limits(settings)
-    return runtime.configure(settings, broker=broker, actors=actors)
+    return runtime.configure(settings, broker=broker, actors=actors, pool_wait_s=pool_wait_s)

@@ -27,10 +27,11 @@ class Runtime:
     """Settings, the broker and its actors, and lazily opened shared resources of one process."""
 
     def __init__(self, settings: Settings, broker: dramatiq.Broker | None = None,
-                 actors: dict[str, dramatiq.Actor] | None = None) -> None:
+                 actors: dict[str, dramatiq.Actor] | None = None, pool_wait_s: float | None = None) -> None:
         self.settings = settings
         self.broker = broker
         self.actors = actors or {}
+        self.pool_wait_s = pool_wait_s  # make_pool's wait_s: None in workers, a few seconds in the console
         self._lock = threading.Lock()
         self._pool: ConnectionPool | None = None
         self._runner: Runner | None = None
@@ -40,7 +41,7 @@ class Runtime:
     def pool(self) -> ConnectionPool:
         with self._lock:
             if self._pool is None:
-                self._pool = make_pool(self.settings, name="flashflow-worker")
+                self._pool = make_pool(self.settings, name="flashflow-worker", wait_s=self.pool_wait_s)
             return self._pool
 
     @cached_property
@@ -85,15 +86,16 @@ _current: Runtime | None = None
 
 
 def configure(settings: Settings, broker: dramatiq.Broker | None = None,
-              actors: dict[str, dramatiq.Actor] | None = None) -> Runtime:
+              actors: dict[str, dramatiq.Actor] | None = None, pool_wait_s: float | None = None) -> Runtime:
     """Install the runtime for this process (replacing and closing any earlier one); `boot`
-    calls it. A test may call it again to change settings under the same broker."""
+    calls it. A test may call it again to change settings under the same broker. `pool_wait_s`
+    bounds every wait for a database connection (`make_pool`)."""
     global _current
     if _current is not None:
         _current.close()
         broker = broker or _current.broker
         actors = actors or _current.actors
-    _current = Runtime(settings, broker, actors)
+    _current = Runtime(settings, broker, actors, pool_wait_s)
     return _current
 
 

@@ -13,7 +13,6 @@ from starlette.responses import HTMLResponse, Response
 
 from flashflow_console.auth import action, actor
 from flashflow_console.web import done, path, render, state
-from flashflow_core.db.pool import connect
 from flashflow_core.ops.dlq import DeadLetterError, DeadMessage, reasons, record_operator_action
 from flashflow_core.redaction import redact
 
@@ -41,7 +40,7 @@ def _queues(request: Request) -> list[dict[str, Any]]:
 
 def _reasons(request: Request, messages: list[DeadMessage]) -> dict[str, str]:
     """{redis id: its recorded reason, redacted}: the text shown, and the key "all of a reason" uses."""
-    with connect(state(request).settings) as conn:
+    with state(request).pool.connection() as conn:
         return {rid: redact(why) for rid, why in reasons(conn, [m.redis_message_id for m in messages]).items()}
 
 
@@ -83,7 +82,7 @@ def _act(request: Request, form: FormData, verb: str) -> Response:
     if not queue or not ids:
         return done(request, here, f"nothing to {verb}", ok=False)
     changed, problems = 0, []
-    with connect(console.settings, autocommit=True) as conn:
+    with console.pool.connection() as conn:
         for rid in ids:
             message = console.dlq.get(queue, rid)
             if message is None:

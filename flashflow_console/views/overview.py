@@ -17,7 +17,7 @@ from flashflow_core.winners.report import status_report
 
 def queue_rows(console: ConsoleState) -> list[dict[str, Any]]:
     """Each queue: what it holds in Redis and whether it is paused."""
-    client, ns = console.runtime.redis, console.settings.broker_namespace
+    client, ns = console.redis, console.settings.broker_namespace
     now_ms = int(time.time() * 1000)
     paused = console.pauses.paused()
     return [{"name": q, "state": queue_state(client, ns, q, now_ms), "pause": paused.get(q)}
@@ -29,7 +29,7 @@ def worker_rows(console: ConsoleState) -> list[dict[str, Any]]:
     first, with how long ago it beat and whether that is within the heartbeat timeout."""
     now_ms = int(time.time() * 1000)
     rows = []
-    for entry in worker_registry.entries(console.runtime.redis, console.settings.broker_namespace):
+    for entry in worker_registry.entries(console.redis, console.settings.broker_namespace):
         age_s = entry.beat_age_s(now_ms)
         rows.append({"worker": entry, "age_s": age_s, "alive": age_s < console.settings.heartbeat_timeout_s})
     return rows

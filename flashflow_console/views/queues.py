@@ -11,7 +11,6 @@ from starlette.responses import HTMLResponse, Response
 from flashflow_console.auth import action, actor
 from flashflow_console.views.overview import queue_rows
 from flashflow_console.web import done, path, render, state
-from flashflow_core.db.pool import connect
 from flashflow_core.ops.queue_pause import pause_queue, resume_queue
 
 
@@ -25,7 +24,7 @@ def _change(request: Request, change, did: str, unchanged: str) -> Response:
     queue = request.path_params["queue"]
     if queue not in console.queues:
         raise HTTPException(404, f"no queue named {queue!r}")
-    with connect(console.settings, autocommit=True) as conn:
+    with console.pool.connection() as conn:
         changed = change(console.pauses, conn, queue, actor(request))
     return done(request, path(request, "queues"), f"{queue} {did if changed else unchanged}")
 

@@ -20,9 +20,11 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from psycopg.conninfo import conninfo_to_dict
 
 from flashflow_core.config import Settings
 from tests.conftest import ROOT
+from tests.tcp_proxy import TcpProxy
 from tests.workers.processes import workers  # noqa: F401 - fixture
 
 # Without the background-networking flags Chromium keeps calling Google's services, which the
@@ -137,3 +139,25 @@ def screenshots(tmp_path: Path) -> Path:
     folder = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path / "screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@dataclass
+class ProxiedPostgres:
+    """The test database through a proxy the test can cut: `url` has a password (Postgres on
+    loopback trusts the connection and ignores it), which no page or line may show."""
+
+    proxy: TcpProxy
+    url: str
+    password: str
+
+
+@pytest.fixture
+def proxied_postgres(db_url: str) -> Iterator[ProxiedPostgres]:
+    """The test database behind a TcpProxy, cut after the test."""
+    info = conninfo_to_dict(db_url)
+    proxy = TcpProxy((info.get("host") or "127.0.0.1", int(info.get("port") or 5432)))
+    proxy.restore()
+    password = info.get("password") or "console-test-password-5d1e"
+    yield ProxiedPostgres(proxy, f"postgresql://{info.get('user', 'postgres')}:{password}@127.0.0.1:{proxy.port}/"
+                                 f"{info['dbname']}", password)
+    proxy.cut()
