@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 import yaml
 
+from flashflow_console.app import ROUTES
 from flashflow_core.config import Settings
 from tests.conftest import FIXTURES, ROOT
 from workers.cli import build_parser
@@ -63,7 +64,7 @@ def test_every_command_exists_in_the_cli(argv):
 
 def test_services_and_their_production_settings():
     services = COMPOSE["services"]
-    assert APP_SERVICES == {"migrate", "worker", "worker-transcribe", "scheduler"}
+    assert APP_SERVICES == {"migrate", "worker", "worker-transcribe", "scheduler", "console"}
     assert services["postgres"]["image"] == "postgres:15"
     redis_args = services["redis"]["command"]
     pairs = dict(zip(redis_args[1::2], redis_args[2::2]))
@@ -71,7 +72,7 @@ def test_services_and_their_production_settings():
     assert pairs["--maxmemory-policy"] == "noeviction"
 
     assert services["migrate"]["command"] == ["migrate"] and services["migrate"]["restart"] == "no"
-    for name in ("worker", "worker-transcribe", "scheduler"):
+    for name in ("worker", "worker-transcribe", "scheduler", "console"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     for name, service in services.items():
         if name != "migrate":
@@ -84,8 +85,25 @@ def test_services_and_their_production_settings():
     assert services["worker-transcribe"]["command"][:3] == ["worker", "--queues", "transcribe"]
     assert "profiles" not in services["worker"] and "--queues" not in services["worker"]["command"]
 
+    assert {name for name, service in services.items() if "ports" in service} == {"console"}  # the only one
+
     used = {v.split(":")[0] for s in services.values() for v in s.get("volumes", [])}
     assert used == set(COMPOSE["volumes"]) == {"pgdata", "redisdata", "media", "models"}
+
+
+def test_the_console_is_published_on_loopback_only_and_compose_refuses_it_without_a_token():
+    console = COMPOSE["services"]["console"]
+    assert console["image"] == COMPOSE["services"]["worker"]["image"]
+    assert console["command"] == ["console", "--host", "0.0.0.0"]  # every address of its container...
+    assert console["ports"] == ["127.0.0.1:8484:8484"]  # ...published on the host's loopback only
+    assert console["environment"]["FLASHFLOW_CONSOLE_PORT"] == "8484"  # a port set in .env cannot break the mapping
+    # ${VAR:?message}: compose stops, printing the message, when the variable is unset or empty.
+    token = re.fullmatch(r"\$\{FLASHFLOW_CONSOLE_TOKEN:\?([^}]+)\}", console["environment"]["FLASHFLOW_CONSOLE_TOKEN"])
+    assert token and "FLASHFLOW_CONSOLE_TOKEN" in token[1] and "docs/console.md" in token[1]
+    # The health check asks the console itself for its sign-in page, a route that needs no database.
+    check = console["healthcheck"]["test"]
+    assert check[:3] == ["CMD", "python", "-c"] and "urlopen('http://127.0.0.1:8484/login'" in check[3]
+    assert {route.path for route in ROUTES if getattr(route, "name", None) == "login_form"} == {"/login"}
 
 
 @pytest.mark.parametrize("name", ["Dockerfile", "Dockerfile.gpu"])
