@@ -82,7 +82,7 @@ def _read_urls(args: argparse.Namespace) -> list[str]:
 def cmd_enqueue(args: argparse.Namespace, ctx) -> int:
     """Submit URLs; for each: id, status, result (new, existing or refused), url, and why it was
     refused. A URL already in the Winners Bank (after normalisation) is reported with its current
-    status and not fetched again.
+    status and not fetched again; its timeline records the resubmission (`reference.resubmitted`).
 
     Piped, one tab-separated line per URL as it goes; on a terminal, a table and a summary line;
     --json, a JSON list. Exit code 1 when any URL was refused. When Redis does not answer, new

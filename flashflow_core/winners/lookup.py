@@ -5,7 +5,7 @@ A key is read as, in order: a URL (normalised the way submissions are, so a shar
 tracking parameters finds its row); a whole id; the first characters of an id (at least
 MIN_PREFIX hex digits; an ambiguous prefix lists its matches); or a Dramatiq message id, which
 audit_log records on every row a job writes (`flashflow show MESSAGE_ID` finds the row a
-producer's message created).
+producer's message created, or submitted again: `reference.resubmitted`).
 """
 
 from __future__ import annotations

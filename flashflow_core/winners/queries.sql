@@ -14,6 +14,12 @@ RETURNING id, url, status, correlation_id;
 -- name: get_reference_by_url
 SELECT id, url, status, correlation_id FROM reference_videos WHERE url = %(url)s;
 
+-- name: message_recorded
+-- Whether the row's audit trail already has a row of this message: the same job delivered again.
+SELECT EXISTS (SELECT 1 FROM audit_log
+               WHERE message_id = %(message_id)s AND entity_type = 'reference_video'
+                 AND entity_id = %(id)s::text) AS recorded;
+
 -- name: get_reference
 SELECT * FROM reference_videos WHERE id = %(id)s;
 

@@ -20,14 +20,15 @@ pytestmark = pytest.mark.timeout(300)
 SCRIPT = ROOT / "examples" / "redis-cli" / "enqueue_reference.sh"
 
 
-def run_default_queue_until(broker, conn, url: str, timeout_s: float = 30) -> dict:
+def run_default_queue_until(broker, conn, url: str, timeout_s: float = 30, until=lambda: True) -> dict:
+    """Run the `default` queue until the URL's row exists and `until()` holds; the row."""
     worker = Worker(broker, queues={"default"}, worker_threads=1, worker_timeout=100)
     worker.start()
     try:
         deadline = time.monotonic() + timeout_s
         while True:
             row = conn.execute("SELECT * FROM reference_videos WHERE url = %s", (url,)).fetchone()
-            if row is not None:
+            if row is not None and until():
                 return row
             assert time.monotonic() < deadline, "the job did not run"
             time.sleep(0.1)
@@ -59,6 +60,21 @@ def test_redis_cli_example_enqueues_a_job_that_runs(broker, conn, settings, monk
     assert main(["show", message_id], console=Console(file=out)) == 0
     assert f"field\tid\t{row['id']}\n" in out.getvalue()
     assert f"\treference.submitted\t\tproducer-sh\t{message_id}\t" in out.getvalue()
+
+    # Another producer submits the same URL: its message id finds the row too, and the timeline
+    # shows the resubmission.
+    again = subprocess.run([str(SCRIPT), url, "producer-two"], env={**os.environ, "REDIS_URL": settings.redis_url},
+                           capture_output=True, text=True, timeout=30)
+    assert again.returncode == 0, again.stderr
+    second_id = again.stdout.strip().splitlines()[-1]
+    run_default_queue_until(broker, conn, url, until=lambda: conn.execute(
+        "SELECT 1 FROM audit_log WHERE message_id = %s", (second_id,)).fetchone() is not None)
+    out = io.StringIO()
+    assert main(["show", second_id], console=Console(file=out)) == 0
+    assert f"field\tid\t{row['id']}\n" in out.getvalue()
+    assert (f"\treference.resubmitted\t\tproducer-two\t{second_id}\tsubmitted again while queued: {url}\n"
+            in out.getvalue())
+    assert broker.client.zcard("dramatiq:default.XQ") == 0
 
 
 @pytest.fixture(scope="module")

@@ -58,6 +58,12 @@ def test_enqueue_prints_one_line_per_url_and_dedupes(cli, broker, worker, media_
     assert _status(conn, lines[0][0])["status"] == "ready"
     code, out, _ = cli("enqueue", url)
     assert code == 0 and out.split("\t")[1:3] == ["ready", "existing"]
+    # Each submission of the existing URL is on its timeline (a person's: no message id).
+    code, out, _ = cli("show", lines[0][0])
+    events = [line.split("\t") for line in out.splitlines() if line.startswith("event\t")]
+    resubmitted = [e for e in events if e[2] == "reference.resubmitted"]
+    assert [(e[4], e[5], e[6]) for e in resubmitted] == [
+        ("cli", "", f"submitted again while queued: {url}"), ("cli", "", f"submitted again while ready: {url}")]
 
 
 def test_attach_file_resumes_a_failed_fetch(cli, broker, worker, media_server, conn):
