@@ -24,6 +24,7 @@ from flashflow_core.ops.dlq import DeadLetterQueues
 from flashflow_core.ops.queue_pause import QueuePauses
 from flashflow_core.ops.redis_keys import base_queue
 from flashflow_core.redaction import redact, redact_url
+from flashflow_core.winners.states import ReferenceStatus
 from jobs.boot import boot
 from jobs.runtime import Runtime
 
@@ -124,6 +125,9 @@ def since(moment: datetime | None) -> str:
     return age((datetime.now(UTC) - moment).total_seconds()) if moment else ""
 
 
+# Templates compare statuses by name (ReferenceStatus.FAILED), never by spelling them
+# (tests/flashflow_core/winners/test_states.py scans the templates too).
+templates.env.globals["ReferenceStatus"] = ReferenceStatus
 templates.env.filters["age"] = age
 templates.env.filters["redact"] = lambda text: redact(str(text)) if text is not None else ""
 templates.env.filters["redact_url"] = lambda url: redact_url(str(url)) if url is not None else ""

@@ -1,11 +1,15 @@
 """The state machine is one table: the moves the code carries out are the moves `ALLOWED` is
-derived from, every stage's moves fit together, and no product code spells a status itself."""
+derived from, every stage's moves fit together, and no product code (Python, SQL, the console's
+Jinja templates) spells a status itself."""
 
 from __future__ import annotations
 
 import ast
 import re
 from pathlib import Path
+
+import jinja2
+from jinja2 import nodes
 
 from flashflow_core.winners.states import (
     ABANDON,
@@ -89,10 +93,24 @@ def _product_files(suffix: str) -> list[Path]:
     return files
 
 
+def _template_literals(text: str) -> list[tuple[int, str]]:
+    """(line, status) of each status a Jinja template spells: any string of a status-only word, and
+    a status string in a comparison (`row.status != 'failed'`, `in ['ready', 'failed']`)."""
+    tree = jinja2.Environment().parse(text)
+    spelled = {(c.lineno, c.value) for c in tree.find_all(nodes.Const) if c.value in STATUS_ONLY_WORDS}
+    for compare in tree.find_all(nodes.Compare):
+        for side in [compare.expr, *(op.expr for op in compare.ops)]:
+            consts = [side] if isinstance(side, nodes.Const) else list(side.find_all(nodes.Const))
+            spelled |= {(c.lineno, c.value) for c in consts if c.value in STATUSES}
+    return sorted(spelled)
+
+
 def status_literals(path: Path, root: Path = ROOT) -> list[str]:
     """Where `path` spells a status itself: `file:line: text`."""
     text = path.read_text(encoding="utf-8")
     found = []
+    if path.suffix == ".html":
+        return [f"{path.relative_to(root)}:{line}: {value!r}" for line, value in _template_literals(text)]
     if path.suffix == ".sql":
         for number, line in enumerate(text.splitlines(), 1):
             if SQL_LITERAL.search(line.split("--")[0]):
@@ -112,7 +130,9 @@ def status_literals(path: Path, root: Path = ROOT) -> list[str]:
 
 
 def test_no_product_code_spells_a_status():
-    found = [hit for path in _product_files(".sql") + _product_files(".py") for hit in status_literals(path)]
+    files = _product_files(".sql") + _product_files(".py") + _product_files(".html")
+    assert any(path.suffix == ".html" for path in files)  # the console's templates are scanned
+    found = [hit for path in files for hit in status_literals(path)]
     assert found == [], "statuses come from flashflow_core/winners/states.py:\n" + "\n".join(found)
 
 
@@ -125,6 +145,13 @@ def test_the_scan_finds_a_spelled_status(tmp_path):
     bad_sql.write_text("-- 'ready' in a comment is fine\nSELECT 1 WHERE status <> 'processing';\n")
     assert len(status_literals(bad_py, tmp_path)) == 3
     assert len(status_literals(bad_sql, tmp_path)) == 1
+    bad_html = tmp_path / "bad.html"
+    bad_html.write_text("<p>failed rows are ready to retry</p>\n"  # prose is not a status
+                        "{% if row.status != 'failed' %}x{% endif %}\n"
+                        "{% if row.status in ['ready', 'processing'] %}y{% endif %}\n"
+                        "{{ status('needs_file') }} {% if row.status == ReferenceStatus.FAILED %}z{% endif %}\n")
+    assert [hit.split(":", 1)[1] for hit in status_literals(bad_html, tmp_path)] == [
+        "2: 'failed'", "3: 'processing'", "3: 'ready'", "4: 'needs_file'"]
 
 
 # ---- docs/architecture.md shows the same table ------------------------------------------------------
