@@ -160,7 +160,11 @@ class Settings(BaseSettings):
     ocr_seconds_tail: float = Field(default=2.0, ge=0)
     subprocess_timeout_s: float = Field(default=300.0, gt=0)
 
-    worker_threads: int = Field(default=2, ge=1, le=64)
+    worker_threads: int = Field(
+        default=2, ge=1, le=64,
+        description="Messages a worker process runs at once; each runs its stages in a stage child process "
+        "with its own models (one Whisper replica each), and the cores are shared out between them.",
+    )
     worker_processes: int = Field(default=1, ge=1, le=64)
     broker_namespace: str = "dramatiq"
     heartbeat_timeout_s: int = Field(default=60, ge=1)

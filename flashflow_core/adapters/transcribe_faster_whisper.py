@@ -2,8 +2,11 @@
 
 The model is what FLASHFLOW_WHISPER_MODEL names (`whisper_models.py`: multilingual base by
 default, bundled and verified); it is only ever loaded from local files, never downloaded. Each
-process loads a model once and shares it between its worker threads; CPU threads are split
-between those workers so they do not oversubscribe cores.
+process loads a model once. A worker runs each of its FLASHFLOW_WORKER_THREADS stage jobs in a
+stage child process of its own that does one job at a time, so the model gets one CTranslate2
+replica (`num_workers=1`): a replica per worker thread in every child would only add idle thread
+pools and buffers. The cores are shared out between those children (`cpu_threads_for`) so they do
+not oversubscribe them. Threads calling one process's model at once (tests) take turns.
 
 The language is detected here rather than inside faster-whisper's transcribe: Whisper's
 probabilities are averaged over up to FLASHFLOW_LANGUAGE_DETECTION_WINDOWS 30 s windows of speech
@@ -35,12 +38,13 @@ SAMPLE_RATE = 16_000
 WINDOW_SAMPLES = 30 * SAMPLE_RATE  # Whisper hears 30 s at a time
 MIN_EXTRA_WINDOW_SAMPLES = 5 * SAMPLE_RATE  # a shorter tail of speech adds too little to weigh
 
-_models: dict[tuple[str, str, str, int, int], Any] = {}
+_models: dict[tuple[str, str, str, int], Any] = {}
 _models_lock = threading.Lock()
 
 
 def cpu_threads_for(settings: Settings) -> int:
-    """Threads for one model: the setting, else the cores shared out between the worker threads."""
+    """Threads for one model: the setting, else the cores shared out between the worker threads
+    (each runs its stages in a child process with a model of its own)."""
     return settings.whisper_cpu_threads or max(1, (os.cpu_count() or 1) // settings.worker_threads)
 
 
@@ -51,12 +55,13 @@ def language_candidates(settings: Settings) -> list[str]:
     return [*candidates, *settings.transcribe_languages] if candidates else []
 
 
-def load_model(source: ModelSource, device: str, compute_type: str, cpu_threads: int, workers: int) -> Any:
-    """The process's WhisperModel for these options, loaded from local files on first use.
+def load_model(source: ModelSource, device: str, compute_type: str, cpu_threads: int) -> Any:
+    """The process's WhisperModel for these options, loaded from local files on first use, with one
+    replica (the process transcribes one file at a time).
 
     ConfigError, in one line, when it cannot be loaded (a Hub name not in the local cache, a
     broken folder): nothing is downloaded."""
-    key = (source.source, device, compute_type, cpu_threads, workers)
+    key = (source.source, device, compute_type, cpu_threads)
     with _models_lock:
         if key not in _models:
             from faster_whisper import WhisperModel
@@ -65,7 +70,7 @@ def load_model(source: ModelSource, device: str, compute_type: str, cpu_threads:
             try:
                 _models[key] = WhisperModel(
                     source.source, device=device, compute_type=compute_type, cpu_threads=cpu_threads,
-                    num_workers=workers, local_files_only=True,
+                    num_workers=1, local_files_only=True,
                 )
             except Exception as exc:  # noqa: BLE001 - huggingface_hub, CTranslate2 and OSError all end here
                 if not source.local:
@@ -92,15 +97,13 @@ class FasterWhisperTranscriber:
         self.device = settings.whisper_device
         self.compute_type = settings.whisper_compute_type
         self.cpu_threads = cpu_threads_for(settings)
-        # One CTranslate2 replica per worker thread lets their calls run in parallel.
-        self.workers = settings.worker_threads
         self.beam_size = settings.whisper_beam_size
         self.language_candidates = language_candidates(settings)
         self.detection_windows = settings.language_detection_windows
 
     def model(self) -> Any:
         """The loaded model (ConfigError when it cannot be loaded); the worker calls it at start."""
-        return load_model(self.model_source, self.device, self.compute_type, self.cpu_threads, self.workers)
+        return load_model(self.model_source, self.device, self.compute_type, self.cpu_threads)
 
     def load(self) -> None:
         """Load the model now (ConfigError when it cannot be loaded)."""

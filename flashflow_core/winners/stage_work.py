@@ -52,8 +52,7 @@ def fetch(ctx: Context, row: dict[str, Any], version: str) -> Work:
 def transcribe(ctx: Context, row: dict[str, Any], version: str) -> Work:
     """Write the audio track as WAV and transcribe it; a video without sound gets an empty transcript."""
     video = _asset_path(ctx, row, "mp4")
-    info = ctx.tools.media.probe(video)
-    if info.has_audio:
+    if _has_audio(ctx, row, video):
         wav = ctx.tmp / "audio.wav"
         ctx.tools.media.write_audio_wav(video, wav)
         audio_path = ctx.tools.storage.put_file(storage_keys.audio(row["id"], version=version), wav)
@@ -126,6 +125,16 @@ def _transcript_asset(ctx: Context, reference_id: Any, version: str, transcript:
                                        json.dumps(body, ensure_ascii=False, indent=1).encode())
     details = {"engine": transcript.engine, "segments": len(transcript.segments)}
     return {**_asset("transcript", path, transcript.text, details), **found}
+
+
+def _has_audio(ctx: Context, row: dict[str, Any], video: Path) -> bool:
+    """Whether the stored video has a sound track. The fetch and attach-file probed the file when they
+    stored it and recorded the answer in source_meta; reading every packet again costs seconds on a
+    long video, so the file is probed here only for a row stored before that was recorded."""
+    recorded = (row.get("source_meta") or {}).get("has_audio")
+    if isinstance(recorded, bool):
+        return recorded
+    return ctx.tools.media.probe(video).has_audio
 
 
 def _asset_path(ctx: Context, row: dict[str, Any], asset_type: str, required: bool = True) -> Path | None:

@@ -174,6 +174,24 @@ def test_the_model_is_loaded_once_per_process(monkeypatch: pytest.MonkeyPatch) -
     assert len(fw._models) == 1
 
 
+def test_a_model_has_one_replica_and_its_share_of_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each stage child transcribes one file at a time: a replica per worker thread would sit idle."""
+    import faster_whisper
+
+    built: list[dict[str, Any]] = []
+
+    class RecordedModel:
+        def __init__(self, model: str, **options: Any) -> None:
+            built.append(options)
+
+    monkeypatch.setattr(faster_whisper, "WhisperModel", RecordedModel)
+    monkeypatch.setattr(fw, "_models", {})
+    monkeypatch.setattr(fw.os, "cpu_count", lambda: 8)
+    fw.FasterWhisperTranscriber(Settings(worker_threads=4)).load()
+    assert len(built) == 1
+    assert (built[0]["num_workers"], built[0]["cpu_threads"], built[0]["local_files_only"]) == (1, 2, True)
+
+
 def test_worker_threads_share_a_model(audio: dict[str, Path]) -> None:
     transcriber = fw.FasterWhisperTranscriber(Settings(worker_threads=2))
     with ThreadPoolExecutor(2) as pool:
