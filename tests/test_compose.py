@@ -102,6 +102,9 @@ def test_the_console_is_published_on_loopback_only_in_its_own_profile():
     # nothing in the file requires it: a `${VAR:?}` would make every compose command fail without it.
     # Without it `flashflow console --host 0.0.0.0` refuses to start (tests/flashflow_console/test_auth.py).
     assert console["environment"]["FLASHFLOW_CONSOLE_TOKEN"] is None
+    # A reverse proxy on the host reaches the container from Docker's gateway: uvicorn's trust list
+    # must be settable, or the session cookie is never marked Secure behind TLS.
+    assert "FORWARDED_ALLOW_IPS" in console["environment"] and console["environment"]["FORWARDED_ALLOW_IPS"] is None
     lines = (ROOT / "docker-compose.yml").read_text(encoding="utf-8").splitlines()
     assert not [line for line in lines if ":?" in line and not line.lstrip().startswith("#")]
     # The health check asks the console itself for its sign-in page, a route that needs no database.
