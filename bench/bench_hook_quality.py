@@ -2,6 +2,7 @@
 
     python -m bench.bench_hook_quality [--model base|tiny.en] [--compare 6] [--gate-report] [--save FILE]
     python -m bench.bench_hook_quality --speed-only [--compare 6]     # the speed figures alone, a few minutes
+    python -m bench.bench_hook_quality --speed-by-language            # faster-whisper's speed per language
 
 Runs the real stages (the same `Pipeline.run_stage` the worker's actors call, in this process, no
 broker) on a scratch Postgres database: yt-dlp from a loopback server, PyAV + ffmpeg, faster-whisper,
@@ -277,20 +278,51 @@ def compare_engines(settings: Settings, folder: Path, count: int) -> None:
     print(f"  faster-whisper is {times['openai-whisper'] / times['faster-whisper']:.1f}x faster")
 
 
+def speed_by_language(settings: Settings, folder: Path, clips_each: int = 3) -> None:
+    """faster-whisper alone, per language: `clips_each` videos' speech joined into pieces of up to 30 s."""
+    from flashflow_core.adapters.transcribe_faster_whisper import FasterWhisperTranscriber
+
+    fast = FasterWhisperTranscriber(settings.model_copy(update={"whisper_cpu_threads": 2, "worker_threads": 1}))
+    fast.load()
+    print(f"\nfaster-whisper ({resolve_model(settings).label}) per language, {clips_each} videos' speech each, "
+          "2 threads, load excluded:")
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        labels = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+        for language in sorted({label["language"] for label in labels}):
+            tmp = Path(tmp_dir) / language
+            tmp.mkdir()
+            clips = []
+            for label in [x for x in labels if x["language"] == language and x["speech"]][:clips_each]:
+                wav = tmp / f"{label['id']}.wav"
+                media.write_audio_wav(folder / f"{label['id']}.mp4", wav)
+                clips.append(media.decode_audio(wav))
+            audio_s = sum(clip.size for clip in clips) / SAMPLE_RATE
+            started = time.perf_counter()
+            for piece in _joined(clips, tmp):
+                fast.transcribe(piece)
+            spent = time.perf_counter() - started
+            print(f"  {language}: {audio_s:5.1f} s of speech in {spent:6.2f} s: {audio_s / spent:.1f}x real time")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="base", help="FLASHFLOW_WHISPER_MODEL: base (default) or tiny.en")
     parser.add_argument("--set", type=Path, help="the evaluation set's folder (default: rendered and cached)")
     parser.add_argument("--compare", type=int, default=6, help="videos for the openai-whisper timing (0: none)")
     parser.add_argument("--speed-only", action="store_true", help="only the openai-whisper comparison")
+    parser.add_argument("--speed-by-language", action="store_true",
+                        help="only faster-whisper's speed per language (three videos' speech each)")
     parser.add_argument("--gate-report", action="store_true", help="each transcript's confidence, good and bad")
     parser.add_argument("--save", type=Path, help="write every video's results to this JSON file")
     args = parser.parse_args()
     folder = ensure_set(args.set or default_folder(load_settings().home))
-    if args.speed_only:
+    if args.speed_only or args.speed_by_language:
         settings = load_settings().model_copy(update={"whisper_model": args.model, "log_level": "WARNING"})
         print_load("before")
-        compare_engines(settings, folder, args.compare or 6)
+        if args.speed_only:
+            compare_engines(settings, folder, args.compare or 6)
+        if args.speed_by_language:
+            speed_by_language(settings, folder)
         print_load("after")
         return
     with tempfile.TemporaryDirectory() as storage, scratch_settings(
