@@ -7,10 +7,16 @@ from __future__ import annotations
 
 import json
 import time
+
 import psycopg
 import pytest
+import redis
+from dramatiq import Worker
 
-from workers.listener import IntakeListener
+from flashflow_core.winners.intake import OWED_GRACE_S, settle
+from flashflow_core.winners.states import Stage
+from flashflow_core.winners.submit import ReferenceSubmission, submit_reference
+from workers.listener import OWED_CHECK_S, IntakeListener
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -71,7 +77,6 @@ def test_an_inserted_row_gets_its_fetch_message_within_seconds(broker, settings,
 
 
 def test_rows_submitted_through_python_are_not_sent_twice(broker, settings, conn):
-    from flashflow_core.winners.submit import ReferenceSubmission
     from jobs.winners import enqueue_submission
 
     listener = start_listener(settings, sweep_s=0.5)
@@ -89,7 +94,6 @@ def test_rows_submitted_through_python_are_not_sent_twice(broker, settings, conn
 def test_a_row_that_owes_its_message_gets_it_once(broker, settings, conn):
     """A sender that saved the row but could not send (Redis down, or it died): the intake sends it
     after the grace, once, and settles it."""
-    from flashflow_core.winners.submit import ReferenceSubmission, submit_reference
     from jobs import runtime
 
     owed = submit_reference(runtime.current().pool, ReferenceSubmission(
@@ -108,7 +112,6 @@ def test_a_row_that_owes_its_message_gets_it_once(broker, settings, conn):
 
 
 def test_a_send_redis_refuses_leaves_the_row_for_the_next_try(broker, settings, conn, db_url):
-    import redis
 
     from jobs import runtime
     from jobs.winners import send_stage
@@ -170,10 +173,6 @@ def test_a_stage_finished_but_never_followed_by_its_message_gets_it_from_the_int
     """The worker died between committing a stage's finish and sending the next stage's message:
     the finish marked the row as owing that message, and the intake sends it within seconds (not
     the stuck-work rescue ten minutes later); the row goes on to ready, each stage done once."""
-    from flashflow_core.winners.intake import OWED_GRACE_S, settle
-    from flashflow_core.winners.states import Stage
-    from flashflow_core.winners.submit import ReferenceSubmission, submit_reference
-    from workers.listener import OWED_CHECK_S
 
     rt = _instant_runtime(settings)
     rid = submit_reference(rt.pool, ReferenceSubmission(
@@ -205,12 +204,8 @@ def test_a_stage_finished_but_never_followed_by_its_message_gets_it_from_the_int
 def test_a_stage_that_sends_its_next_message_settles_it(broker, settings, conn):
     """The normal run: the worker sends the next stage's message and clears the mark, so the
     intake never sends a second one."""
-    from dramatiq import Worker
 
-    from flashflow_core.winners.intake import OWED_GRACE_S
-    from flashflow_core.winners.submit import ReferenceSubmission
     from jobs.winners import enqueue_submission
-    from workers.listener import OWED_CHECK_S
 
     _instant_runtime(settings)
     listener = start_listener(settings)
@@ -235,9 +230,6 @@ def test_a_stage_that_sends_its_next_message_settles_it(broker, settings, conn):
 def test_a_late_settle_leaves_the_next_stages_debt(broker, settings, conn):
     """A sender that settles after a fast worker already finished the stage its message was for
     must not clear the mark the finish set for the next stage's message."""
-    from flashflow_core.winners.intake import settle
-    from flashflow_core.winners.states import Stage
-    from flashflow_core.winners.submit import ReferenceSubmission, submit_reference
 
     rt = _instant_runtime(settings)
     rid = submit_reference(rt.pool, ReferenceSubmission(
